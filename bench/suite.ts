@@ -1,0 +1,191 @@
+// `npm run bench`: the classic pflua-bench filters over the captures of
+// ../shared/bench/gen_captures.py (and many-protocols.pcap), each measured
+// compiled, interpreted, and against hand-written baselines (TypeScript and
+// Wasm) doing the same check, in one run. Writes JSON; prints the table of
+// ../shared/bench/README.md with luapf's figures beside the reference ones.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchFilter, packetSetFromRecords, type BenchResult, type PacketSet } from '../runtime/bench.js';
+import { readCaptureFile } from '../runtime/capture.js';
+import { ACCEPT, REJECT, type Filter, type FilterError, type PacketBatch } from '../runtime/filter.js';
+import { loadFilter } from '../runtime/load.js';
+import { WasmFilter } from '../runtime/wasm-engine.js';
+import { BASELINE_NAMES, TS_BASELINES, baselineWat, type PacketCheck } from './baselines.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const shared = resolve(root, '..', 'shared');
+
+/** Reference figures of ../shared/bench/README.md: [libpcap, pflua] Mpps. */
+const REFERENCE: Record<string, Record<string, [number, number]>> = {
+  'ip': { 'ping-flood': [32.7, 70.4], 'tcp-1k': [33.4, 72.2], 'web-mix': [18.5, 49.8], 'many-protocols': [114.7, 483.7] },
+  'tcp-port-80': { 'ping-flood': [36.5, 78.2], 'tcp-1k': [13.3, 35.2], 'web-mix': [9.6, 21.7], 'many-protocols': [31.3, 104.0] },
+  'tcp-port-5555': { 'ping-flood': [40.4, 87.8], 'tcp-1k': [12.6, 31.9], 'web-mix': [9.6, 23.0], 'many-protocols': [32.7, 162.8] },
+  'portrange-0-6000': { 'ping-flood': [26.4, 60.0], 'tcp-1k': [11.1, 27.7], 'web-mix': [7.4, 13.8], 'many-protocols': [26.1, 152.7] },
+  'icmp': { 'ping-flood': [41.5, 72.6], 'tcp-1k': [29.9, 59.9], 'web-mix': [12.9, 37.7], 'many-protocols': [83.6, 234.6] },
+  'tcp-syn': { 'ping-flood': [42.2, 76.8], 'tcp-1k': [11.8, 34.7], 'web-mix': [8.9, 21.6], 'many-protocols': [42.5, 148.3] },
+};
+
+interface SuiteOptions {
+  scale: number;
+  samples: number;
+  seconds: number;
+  out: string;
+  filters: string[];
+  captures: string[];
+  interpreter: boolean;
+}
+
+function parseArgs(argv: string[]): SuiteOptions {
+  const o: SuiteOptions = {
+    scale: 0.05, samples: 5, seconds: 0.5, out: join(root, 'bench-results', 'classic.json'),
+    filters: BASELINE_NAMES, captures: ['ping-flood', 'tcp-1k', 'web-mix', 'many-protocols'], interpreter: true,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => argv[++i];
+    if (a === '--scale') o.scale = Number(next());
+    else if (a === '--samples') o.samples = Number(next());
+    else if (a === '--seconds') o.seconds = Number(next());
+    else if (a === '--out') o.out = next();
+    else if (a === '--filters') o.filters = next().split(',');
+    else if (a === '--captures') o.captures = next().split(',');
+    else if (a === '--no-interpreter') o.interpreter = false;
+    else if (a === '--help' || a === '-h') {
+      process.stdout.write(`usage: npm run bench -- [--scale F] [--samples N] [--seconds S] [--filters a,b] [--captures a,b] [--no-interpreter] [--out FILE]
+  --scale F     size of the generated captures relative to pflua-bench's (default 0.05; 1 = about 840 MB)
+  --samples N   timed samples per cell, the median is reported (default 5)
+  --seconds S   minimum seconds per sample (default 0.5)
+`);
+      process.exit(0);
+    } else throw new Error(`unknown option ${a} (try --help)`);
+  }
+  return o;
+}
+
+/** A Filter running a hand-written TypeScript check: the "same check in JS" baseline. */
+class CheckFilter implements Filter {
+  readonly engine = 'baseline' as const;
+  constructor(private readonly check: PacketCheck) {}
+  filterBatch(batch: PacketBatch, verdicts: Uint8Array): FilterError[] {
+    const { bytes, offsets, lengths } = batch;
+    for (let i = 0; i < batch.count; i++) verdicts[i] = this.check(bytes, offsets[i], lengths[i]) ? ACCEPT : REJECT;
+    return [];
+  }
+  close(): void {}
+}
+
+async function baselineModule(name: string): Promise<Uint8Array> {
+  const { default: binaryen } = await import('binaryen');
+  const module = binaryen.parseText(baselineWat(name));
+  const info = { abi: 1, compiler: 'hand-written', source: `${name}.wat`, sourceHash: '', options: {}, memory: { minPages: 1 }, errors: [] };
+  module.addCustomSection('luapf', new TextEncoder().encode(JSON.stringify(info)));
+  if (!module.validate()) throw new Error(`baseline ${name} does not validate`);
+  const bytes = module.emitBinary();
+  module.dispose();
+  return bytes;
+}
+
+function captureSets(o: SuiteOptions): PacketSet[] {
+  const generated = o.captures.filter((c) => c !== 'many-protocols');
+  const dir = join(root, '.cache', `bench-scale-${o.scale}`);
+  const missing = generated.filter((c) => !existsSync(join(dir, `${c}.pcap`)));
+  if (missing.length > 0) {
+    mkdirSync(dir, { recursive: true });
+    process.stderr.write(`generating ${missing.join(', ')} at scale ${o.scale} into ${dir} ...\n`);
+    execFileSync('python3', [join(shared, 'bench', 'gen_captures.py'), '-o', dir, '--scale', String(o.scale), ...missing], { stdio: 'inherit' });
+  }
+  return o.captures.map((c) => {
+    const path = c === 'many-protocols' ? join(shared, 'corpus', 'pcap', 'many-protocols.pcap') : join(dir, `${c}.pcap`);
+    return packetSetFromRecords(c, readCaptureFile(path).records);
+  });
+}
+
+interface Cell {
+  filter: string;
+  capture: string;
+  packets: number;
+  results: Record<string, BenchResult>;
+  reference: { libpcap: number; pflua: number } | null;
+  ratios: Record<string, number>;
+  agree: boolean;
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const sets = captureSets(o);
+  const cells: Cell[] = [];
+  const memoryBytes = Math.max(...sets.map((s) => s.totalBytes + s.count * 20)) + (64 << 20);
+  for (const name of o.filters) {
+    const path = join(shared, 'bench', 'filters', `${name}.lua`);
+    const wasmBaseline = await baselineModule(name);
+    for (const set of sets) {
+      const runners: [string, () => Promise<Filter>][] = [
+        ['luapf-wasm', () => loadFilter({ path, engine: 'wasm', limits: { memoryBytes } })],
+        ['hand-wasm', async () => new WasmFilter(wasmBaseline, { memoryBytes })],
+        ['hand-ts', async () => new CheckFilter(TS_BASELINES[name])],
+      ];
+      if (o.interpreter) runners.push(['luapf-lua', () => loadFilter({ path, engine: 'lua', limits: { memoryBytes } })]);
+      const results: Record<string, BenchResult> = {};
+      for (const [label, make] of runners) {
+        process.stderr.write(`${name} × ${set.name}: ${label} ...`);
+        const filter = await make();
+        // The interpreter is ~100× slower: fewer, shorter samples keep the suite's time sane.
+        const interpreted = label === 'luapf-lua';
+        results[label] = benchFilter(filter, set, {
+          samples: interpreted ? Math.min(3, o.samples) : o.samples,
+          sampleSeconds: interpreted ? Math.min(o.seconds, 0.5) : o.seconds,
+          warmupSeconds: interpreted ? 0 : 0.3,
+        });
+        filter.close();
+        process.stderr.write(` ${results[label].medianMpps.toFixed(2)} Mpps\n`);
+      }
+      const accepted = new Set(Object.values(results).map((r) => r.accepted));
+      const wasm = results['luapf-wasm'].medianMpps;
+      const ratios: Record<string, number> = {
+        'luapf-wasm/hand-wasm': wasm / results['hand-wasm'].medianMpps,
+        'luapf-wasm/hand-ts': wasm / results['hand-ts'].medianMpps,
+      };
+      if (results['luapf-lua']) ratios['luapf-wasm/luapf-lua'] = wasm / results['luapf-lua'].medianMpps;
+      const ref = REFERENCE[name]?.[set.name];
+      cells.push({
+        filter: name, capture: set.name, packets: set.count, results,
+        reference: ref ? { libpcap: ref[0], pflua: ref[1] } : null, ratios, agree: accepted.size === 1,
+      });
+    }
+  }
+  mkdirSync(dirname(o.out), { recursive: true });
+  writeFileSync(o.out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, options: o, cells }, null, 2)}\n`);
+  process.stdout.write(formatTable(cells, sets.map((s) => s.name)));
+  process.stdout.write(`\nJSON: ${o.out}\n`);
+  if (cells.some((c) => !c.agree)) {
+    process.stderr.write('accept counts differ between luapf and the baselines: see "agree" in the JSON\n');
+    process.exitCode = 3;
+  }
+}
+
+function formatTable(cells: Cell[], captures: string[]): string {
+  const lines = [
+    'Mpps, median of samples: luapf compiled (hand-written Wasm, TypeScript) [libpcap / pflua reference]',
+    ['filter', ...captures].join(' | '),
+  ];
+  for (const filter of [...new Set(cells.map((c) => c.filter))]) {
+    const row = [filter];
+    for (const capture of captures) {
+      const c = cells.find((x) => x.filter === filter && x.capture === capture);
+      if (!c) { row.push('-'); continue; }
+      const r = c.results;
+      const ref = c.reference ? ` [${c.reference.libpcap} / ${c.reference.pflua}]` : '';
+      const lua = r['luapf-lua'] ? `, lua ${r['luapf-lua'].medianMpps.toFixed(2)}` : '';
+      row.push(`${r['luapf-wasm'].medianMpps.toFixed(1)} (${r['hand-wasm'].medianMpps.toFixed(1)}, ${r['hand-ts'].medianMpps.toFixed(1)}${lua})${ref}${c.agree ? '' : ' DISAGREE'}`);
+    }
+    lines.push(row.join(' | '));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench: ${(e as Error).stack ?? e}\n`);
+  process.exitCode = 1;
+});

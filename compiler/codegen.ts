@@ -1,0 +1,174 @@
+// Pass 4: typed IR → Binaryen module, per docs/ABI.md. binaryen is passed
+// in by index.ts, which loads it lazily.
+import type { Expr, IRFunc, IRModule, Stmt, WType } from './ir.js';
+
+type B = typeof import('binaryen').default;
+type M = InstanceType<B['Module']>;
+
+export interface CodegenOptions {
+  optimize: number;
+  shrink: number;
+  fuel: number;
+  /** JSON object written to the `luapf` custom section */
+  section: Record<string, unknown>;
+  wantText: boolean;
+}
+
+export interface CodegenResult { wasm: Uint8Array; wat?: string; minPages: number }
+
+const UN: Record<string, (m: M, a: number) => number> = {
+  'i32.eqz': (m, a) => m.i32.eqz(a),
+  'i64.eqz': (m, a) => m.i64.eqz(a),
+  'i32.wrap_i64': (m, a) => m.i32.wrap(a),
+  'i64.extend_i32_u': (m, a) => m.i64.extend_u(a),
+  'i64.reinterpret_f64': (m, a) => m.i64.reinterpret(a),
+  'f64.reinterpret_i64': (m, a) => m.f64.reinterpret(a),
+  'f64.convert_i64_s': (m, a) => m.f64.convert_s.i64(a),
+  'i64.trunc_f64_s': (m, a) => m.i64.trunc_s.f64(a),
+  'f64.floor': (m, a) => m.f64.floor(a),
+  'f64.ceil': (m, a) => m.f64.ceil(a),
+  'f64.abs': (m, a) => m.f64.abs(a),
+  'f64.neg': (m, a) => m.f64.neg(a),
+};
+
+export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): CodegenResult {
+  const m = new binaryen.Module();
+  try {
+    m.setFeatures(binaryen.Features.MVP | binaryen.Features.MutableGlobals | binaryen.Features.SignExt);
+    const minPages = 1;
+    m.setMemory(minPages, 65536, null, [], false, false, 'memory');
+    m.addMemoryImport('memory', 'env', 'memory');
+    const wt = (t: WType) => (t === 'i32' ? binaryen.i32 : t === 'i64' ? binaryen.i64 : binaryen.f64);
+    const konst = (t: WType, v: number | bigint) => {
+      if (t === 'i32') return m.i32.const(Number(v) | 0);
+      if (t === 'f64') return m.f64.const(Number(v));
+      return (m.i64.const as unknown as (x: bigint) => number)(BigInt.asIntN(64, BigInt(v)));
+    };
+    m.addGlobal('err', binaryen.i32, true, m.i32.const(0));
+    m.addGlobal('fuel', binaryen.i32, true, m.i32.const(0));
+    m.addGlobal('rtag', binaryen.i32, true, m.i32.const(0));
+    m.addGlobal('fuel_limit', binaryen.i32, true, m.i32.const(opts.fuel | 0));
+    m.addGlobal('cursor', binaryen.i32, true, m.i32.const(0));
+    m.addGlobal('heap_base', binaryen.i32, false, m.i32.const(0));
+    for (const g of ir.globals) m.addGlobal(g.name, wt(g.ty), true, expr(g.init));
+
+    function expr(e: Expr): number {
+      switch (e.k) {
+        case 'i32': case 'i64': case 'f64': return konst(e.k, e.v);
+        case 'get': return m.local.get(e.l, wt(e.ty));
+        case 'gget': return m.global.get(e.g, wt(e.ty));
+        case 'un': {
+          const f = UN[e.op];
+          if (!f) throw new Error(`internal: unknown unary ${e.op}`);
+          return f(m, expr(e.a));
+        }
+        case 'bin': {
+          const [t, name] = e.op.split('.') as [string, string];
+          const ns = (m as unknown as Record<string, Record<string, (a: number, b: number) => number>>)[t]!;
+          const f = ns[name];
+          if (!f) throw new Error(`internal: unknown binary ${e.op}`);
+          return f.call(ns, expr(e.a), expr(e.b));
+        }
+        case 'if': return m.if(expr(e.c), expr(e.t), expr(e.f));
+        case 'load8': return m.i64.load8_u(e.off, 1, expr(e.addr));
+        case 'helper': return m.call(e.fn, e.args.map(expr), wt(e.ty));
+      }
+    }
+
+    let cur: IRFunc;
+    const zeroRet = () => {
+      const r = cur.results;
+      if (r.length === 0) return m.return();
+      return m.return(konst(r[r.length - 1]!, 0));
+    };
+    const stmts = (ss: Stmt[]): number => (ss.length === 1 ? stmt(ss[0]!) : m.block(null, ss.map(stmt), binaryen.none));
+    function stmt(s: Stmt): number {
+      switch (s.k) {
+        case 'set': return m.local.set(s.l, expr(s.e));
+        case 'gset': return m.global.set(s.g, expr(s.e));
+        case 'if': return m.if(expr(s.c), stmts(s.t), s.f.length ? stmts(s.f) : undefined);
+        case 'block': return m.block(s.label, s.body.map(stmt), binaryen.none);
+        case 'loop': return m.loop(s.label, stmts(s.body));
+        case 'br': return m.br(s.label, s.c ? expr(s.c) : undefined);
+        case 'ret':
+          if (s.e.length === 0) return m.return();
+          if (s.e.length === 2) return m.block(null, [m.global.set('rtag', expr(s.e[0]!)), m.return(expr(s.e[1]!))], binaryen.none);
+          return m.return(expr(s.e[0]!));
+        case 'error': return m.block(null, [m.global.set('err', m.i32.const(s.site + 1)), zeroRet()], binaryen.none);
+        case 'fuel': {
+          const dec = m.global.set('fuel', m.i32.sub(m.global.get('fuel', binaryen.i32), m.i32.const(1)));
+          return m.block(null, [dec, m.if(m.i32.lt_s(m.global.get('fuel', binaryen.i32), m.i32.const(0)), stmt({ k: 'error', site: s.site }))], binaryen.none);
+        }
+        case 'call': {
+          const callee = ir.funcs.find((f) => f.name === s.fn)!;
+          const rt = callee.results.length ? wt(callee.results[callee.results.length - 1]!) : binaryen.none;
+          const c = m.call(s.fn, s.args.map(expr), rt);
+          const out: number[] = [];
+          if (s.dst.length === 0) out.push(rt === binaryen.none ? c : m.drop(c));
+          else if (s.dst.length === 1) out.push(m.local.set(s.dst[0]!, c));
+          else out.push(m.local.set(s.dst[1]!, c), m.local.set(s.dst[0]!, m.global.get('rtag', binaryen.i32)));
+          out.push(m.if(m.global.get('err', binaryen.i32), zeroRet()));
+          return m.block(null, out, binaryen.none);
+        }
+      }
+    }
+
+    for (const f of ir.funcs) {
+      cur = f;
+      const result = f.results.length ? wt(f.results[f.results.length - 1]!) : binaryen.none;
+      const body = [...f.body.map(stmt)];
+      if (f.results.length) body.push(m.unreachable());
+      m.addFunction(f.name, binaryen.createType(f.params.map(wt)), result,
+        f.locals.slice(f.params.length).map((l) => wt(l.ty)), m.block(null, body, binaryen.none));
+    }
+
+    // init(): runs the main chunk once
+    const g32 = (n: string) => m.global.get(n, binaryen.i32);
+    const errVerdict = () => m.select(g32('err'), m.i32.add(g32('err'), m.i32.const(1)), m.i32.const(0));
+    m.addFunction('init', binaryen.none, binaryen.i32, [], m.block(null, [
+      m.global.set('err', m.i32.const(0)),
+      m.global.set('fuel', g32('fuel_limit')),
+      m.call(ir.init, [], binaryen.none),
+      m.return(errVerdict()),
+    ], binaryen.none));
+
+    // filter_batch(descs, count, verdicts): the per-packet loop stays inside Wasm
+    const [DESCS, COUNT, VERD, I, D, R] = [0, 1, 2, 3, 4, 5];
+    const l32 = (i: number) => m.local.get(i, binaryen.i32);
+    const view = m.i64.or(m.i64.shl(m.i64.extend_u(m.i32.load(0, 4, l32(D))), konst('i64', 32n)), m.i64.extend_u(m.i32.load(4, 4, l32(D))));
+    m.addFunction('filter_batch', binaryen.createType([binaryen.i32, binaryen.i32, binaryen.i32]), binaryen.i32,
+      [binaryen.i32, binaryen.i32, binaryen.i32], m.block(null, [
+        m.local.set(I, m.i32.const(0)),
+        m.block('done', [m.loop('next', m.block(null, [
+          m.br('done', m.i32.ge_u(l32(I), l32(COUNT))),
+          m.global.set('cursor', l32(I)),
+          m.global.set('fuel', g32('fuel_limit')),
+          m.global.set('err', m.i32.const(0)),
+          m.local.set(D, m.i32.add(l32(DESCS), m.i32.shl(l32(I), m.i32.const(4)))),
+          m.local.set(R, m.call(ir.filter, [view], binaryen.i32)),
+          m.i32.store(0, 4, m.i32.add(l32(VERD), m.i32.shl(l32(I), m.i32.const(2))),
+            m.select(g32('err'), m.i32.add(g32('err'), m.i32.const(1)), l32(R))),
+          m.local.set(I, m.i32.add(l32(I), m.i32.const(1))),
+          m.br('next'),
+        ], binaryen.none))]),
+        m.return(l32(COUNT)),
+      ], binaryen.none));
+    m.addFunctionExport('init', 'init');
+    m.addFunctionExport('filter_batch', 'filter_batch');
+    m.addGlobalExport('heap_base', 'heap_base');
+    m.addGlobalExport('cursor', 'cursor');
+    m.addGlobalExport('fuel_limit', 'fuel_limit');
+    if (!m.validate()) throw new Error('internal: binaryen rejected the generated module');
+    if (opts.optimize > 0) {
+      binaryen.setOptimizeLevel(opts.optimize);
+      binaryen.setShrinkLevel(opts.shrink);
+      m.optimize();
+    }
+    const section = { ...opts.section, memory: { minPages } };
+    m.addCustomSection('luapf', new TextEncoder().encode(JSON.stringify(section)));
+    const wasm = m.emitBinary();
+    return { wasm, wat: opts.wantText ? m.emitText() : undefined, minPages };
+  } finally {
+    m.dispose();
+  }
+}

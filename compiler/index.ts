@@ -1,0 +1,144 @@
+// The compiler driver: parse → check → lower → codegen, each pass returning
+// its result or its errors as data. binaryen is imported only by compile()
+// when it reaches codegen, so parse/check stay cheap.
+import { createHash } from 'node:crypto';
+import { check, type CheckResult, type Reason } from './check.js';
+import { lower } from './lower.js';
+import { parse, formatError, type ParseResult, type SourceError } from './parse.js';
+import { printModule, type IRModule } from './ir.js';
+import { tyName } from './types.js';
+
+export { parse, formatError, type SourceError, type Reason };
+
+export const ABI_VERSION = 1;
+export const COMPILER_VERSION = 'luapf 0.1.0';
+
+export type Stage = 'parse' | 'check' | 'ir' | 'wasm';
+
+export interface CompileOptions {
+  /** chunk name used in messages (usually the script's file name) */
+  file: string;
+  /** default per-packet fuel written into the module (the host may change `fuel_limit`) */
+  fuel?: number;
+  /** binaryen optimize level 0-3 (default 3) */
+  optimize?: number;
+  /** binaryen shrink level 0-2 (default 1) */
+  shrink?: number;
+  /** stop after this pass (its output is in the result) */
+  stopAfter?: Stage;
+  /** also return the module as text */
+  wat?: boolean;
+}
+
+export interface CompileSuccess {
+  ok: true;
+  /** the module (empty when stopped before codegen) */
+  wasm: Uint8Array;
+  wat?: string;
+  /** `--dump parse|check|ir` text of the last pass run */
+  dump?: string;
+  ir?: IRModule;
+  reasons: [];
+  stage: Stage;
+}
+
+export interface CompileFailure {
+  ok: false;
+  /** the pass that failed */
+  stage: 'parse' | 'check' | 'ir' | 'wasm';
+  /** syntax errors (stage 'parse') */
+  errors: SourceError[];
+  /** why the script is outside the compiled subset, as `LINE:COL: message` */
+  reasons: string[];
+  /** the same reasons as data */
+  details: Reason[];
+}
+
+export type CompileResult = CompileSuccess | CompileFailure;
+
+export interface CheckScriptResult {
+  engine: 'wasm' | 'lua';
+  /** empty when the script compiles */
+  reasons: string[];
+  details: Reason[];
+  /** syntax errors: the script runs nowhere */
+  errors: SourceError[];
+}
+
+const fmt = (r: Reason) => `${r.line}:${r.column}: ${r.message}`;
+
+/** Decides the engine for a script without loading binaryen. */
+export function checkScript(source: string, options: { file: string }): CheckScriptResult {
+  const r = front(source, options.file);
+  if ('stage' in r) return { engine: 'lua', reasons: r.reasons, details: r.details, errors: r.errors };
+  return { engine: 'wasm', reasons: [], details: [], errors: [] };
+}
+
+function front(source: string, file: string): CompileFailure | { p: ParseResult; c: CheckResult; ir: IRModule } {
+  const p = parse(source, file);
+  if (!p.ok) return { ok: false, stage: 'parse', errors: p.errors, reasons: p.errors.map(formatError), details: p.errors };
+  const c = check(p);
+  if (!c.ok) return { ok: false, stage: 'check', errors: [], reasons: c.reasons.map(fmt), details: c.reasons };
+  let l: ReturnType<typeof lower>;
+  try {
+    l = lower(p, c);
+  } catch (e) {
+    const d = { line: 1, column: 1, message: `compiler error: ${(e as Error).message}` };
+    return { ok: false, stage: 'ir', errors: [], reasons: [fmt(d)], details: [d] };
+  }
+  if (!l.ok) return { ok: false, stage: 'ir', errors: [], reasons: l.reasons.map(fmt), details: l.reasons };
+  return { p, c, ir: l.ir };
+}
+
+let binaryenPromise: Promise<typeof import('binaryen').default> | undefined;
+function loadBinaryen() {
+  binaryenPromise ??= import('binaryen').then((m) => m.default);
+  return binaryenPromise;
+}
+
+function dumpCheck(c: CheckResult): string {
+  const out: string[] = [];
+  for (const v of c.vars) if (v.kind !== 'global' || v.ty.m !== 1)
+    out.push(`${v.line}:${v.column}: ${v.kind} ${v.name}: ${tyName(v.ty)}`);
+  for (const f of c.fns) out.push(`function ${f.name}: returns ${tyName(f.retTy)}`);
+  for (const l of c.layouts) out.push(`layout #${l.id} (${l.line}:${l.column}): ` +
+    [...l.fields.values()].map((f) => `${f.name}={${f.offset},${f.length}${f.kind === 'string' ? ',string' : ''}${f.little ? ',little' : ''}}`).join(' '));
+  return out.join('\n');
+}
+
+export async function compile(source: string, options: CompileOptions): Promise<CompileResult> {
+  const stop = options.stopAfter ?? 'wasm';
+  if (stop === 'parse') {
+    const p = parse(source, options.file);
+    if (!p.ok) return { ok: false, stage: 'parse', errors: p.errors, reasons: p.errors.map(formatError), details: p.errors };
+    return { ok: true, wasm: new Uint8Array(), reasons: [], stage: 'parse', dump: JSON.stringify(p.ast, (k, v) => (k === 'loc' || k === 'range' ? undefined : v), 1) };
+  }
+  if (stop === 'check') {
+    const p = parse(source, options.file);
+    if (!p.ok) return { ok: false, stage: 'parse', errors: p.errors, reasons: p.errors.map(formatError), details: p.errors };
+    const c = check(p);
+    if (!c.ok) return { ok: false, stage: 'check', errors: [], reasons: c.reasons.map(fmt), details: c.reasons };
+    return { ok: true, wasm: new Uint8Array(), reasons: [], stage: 'check', dump: dumpCheck(c) };
+  }
+  const r = front(source, options.file);
+  if ('stage' in r) return r;
+  if (stop === 'ir') return { ok: true, wasm: new Uint8Array(), reasons: [], stage: 'ir', ir: r.ir, dump: printModule(r.ir) };
+  const binaryen = await loadBinaryen();
+  const { codegen } = await import('./codegen.js');
+  const fuel = options.fuel ?? 1_000_000;
+  const optimize = options.optimize ?? 3;
+  const shrink = options.shrink ?? 1;
+  const section = {
+    abi: ABI_VERSION, compiler: COMPILER_VERSION, source: options.file,
+    sourceHash: 'sha256:' + createHash('sha256').update(Buffer.from(source, 'latin1')).digest('hex'),
+    options: { fuel, optimize, shrink },
+    errors: r.ir.sites.map((s) => ({ message: s.message, line: s.line, column: s.column })),
+  };
+  try {
+    const out = codegen(binaryen, r.ir, { optimize, shrink, fuel, section, wantText: !!options.wat });
+    return { ok: true, wasm: out.wasm, wat: out.wat, reasons: [], stage: 'wasm', ir: r.ir };
+  } catch (e) {
+    const d = { line: 1, column: 1, message: `compiler error: ${(e as Error).message}` };
+    return { ok: false, stage: 'wasm', errors: [], reasons: [fmt(d)], details: [d] };
+  }
+}

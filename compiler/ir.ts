@@ -1,0 +1,178 @@
+// The typed IR between lower and codegen: structured statements over pure,
+// Wasm-typed expressions. Every runtime check is explicit (error statements
+// name a site: message + line:col) and so is every fuel point.
+
+export type WType = 'i32' | 'i64' | 'f64';
+
+export type Expr =
+  | { k: 'i32'; v: number }
+  | { k: 'i64'; v: bigint }
+  | { k: 'f64'; v: number }
+  | { k: 'get'; l: number; ty: WType }
+  | { k: 'gget'; g: string; ty: WType }
+  | { k: 'un'; op: string; a: Expr; ty: WType }
+  | { k: 'bin'; op: string; a: Expr; b: Expr; ty: WType }
+  /** lazy conditional: only the chosen arm is evaluated */
+  | { k: 'if'; c: Expr; t: Expr; f: Expr; ty: WType }
+  /** unsigned byte load at addr + off (bounds were checked by the IR before) */
+  | { k: 'load8'; addr: Expr; off: number }
+  /** call of a pure runtime helper (never fails) */
+  | { k: 'helper'; fn: string; args: Expr[]; ty: WType };
+
+export type Stmt =
+  | { k: 'set'; l: number; e: Expr }
+  | { k: 'gset'; g: string; e: Expr }
+  | { k: 'if'; c: Expr; t: Stmt[]; f: Stmt[] }
+  | { k: 'block'; label: string; body: Stmt[] }
+  | { k: 'loop'; label: string; body: Stmt[] }
+  | { k: 'br'; label: string; c?: Expr }
+  /** return; a dyn value is returned as [tag, payload] */
+  | { k: 'ret'; e: Expr[] }
+  | { k: 'error'; site: number }
+  /** spend one unit of fuel; error `site` when exhausted */
+  | { k: 'fuel'; site: number }
+  /** call of a compiled Lua function; results go to locals `dst` (may propagate an error) */
+  | { k: 'call'; fn: string; args: Expr[]; dst: number[] };
+
+export interface Site { message: string; line: number; column: number }
+
+export interface IRFunc {
+  name: string;
+  params: WType[];
+  results: WType[];
+  /** all locals, params first */
+  locals: { ty: WType; name: string }[];
+  body: Stmt[];
+}
+
+export interface IRGlobal { name: string; ty: WType; init: Expr }
+
+export interface IRModule {
+  funcs: IRFunc[];
+  globals: IRGlobal[];
+  sites: Site[];
+  /** name of the compiled `filter` function: (view i64) -> i32 truthiness */
+  filter: string;
+  /** name of the main chunk function */
+  init: string;
+}
+
+export const i32 = (v: number): Expr => ({ k: 'i32', v: v | 0 });
+export const i64 = (v: bigint): Expr => ({ k: 'i64', v: BigInt.asIntN(64, v) });
+export const f64 = (v: number): Expr => ({ k: 'f64', v });
+
+const RESULT: Record<string, WType> = {};
+for (const op of ['eq', 'ne', 'lt_s', 'lt_u', 'le_s', 'le_u', 'gt_s', 'gt_u', 'ge_s', 'ge_u', 'eqz', 'lt', 'le', 'gt', 'ge'])
+  for (const t of ['i32', 'i64', 'f64']) RESULT[`${t}.${op}`] = 'i32';
+
+export function bin(op: string, a: Expr, b: Expr): Expr {
+  const ty = RESULT[op] ?? (op.slice(0, 3) as WType);
+  // small peepholes that keep the IR readable and help binaryen
+  if (op === 'i32.eq' && b.k === 'i32' && a.k === 'if' && a.t.k === 'i32' && a.f.k === 'i32') {
+    const t = a.t.v === b.v, f = a.f.v === b.v;
+    if (t && !f) return a.c;
+    if (!t && f) return not(a.c);
+    return i32(t ? 1 : 0);
+  }
+  if (op === 'i32.gt_u' && b.k === 'i32' && a.k === 'if' && a.t.k === 'i32' && a.f.k === 'i32') {
+    const t = (a.t.v >>> 0) > (b.v >>> 0), f = (a.f.v >>> 0) > (b.v >>> 0);
+    if (t && !f) return a.c;
+    if (!t && f) return not(a.c);
+    return i32(t ? 1 : 0);
+  }
+  if (a.k === 'i32' && b.k === 'i32') {
+    if (op === 'i32.eq') return i32(a.v === b.v ? 1 : 0);
+    if (op === 'i32.ne') return i32(a.v !== b.v ? 1 : 0);
+    if (op === 'i32.gt_u') return i32((a.v >>> 0) > (b.v >>> 0) ? 1 : 0);
+  }
+  return { k: 'bin', op, a, b, ty };
+}
+
+export function un(op: string, a: Expr, ty: WType): Expr {
+  return { k: 'un', op, a, ty };
+}
+
+export function not(c: Expr): Expr {
+  if (c.k === 'i32') return i32(c.v ? 0 : 1);
+  if (c.k === 'un' && c.op === 'i32.eqz' && isBool(c.a)) return c.a;
+  return un('i32.eqz', c, 'i32');
+}
+
+function isBool(e: Expr): boolean {
+  return (e.k === 'bin' && RESULT[e.op] === 'i32') || (e.k === 'un' && e.op === 'i32.eqz');
+}
+
+export function cond(c: Expr, t: Expr, f: Expr, ty: WType): Expr {
+  if (c.k === 'i32') return c.v ? t : f;
+  return { k: 'if', c, t, f, ty };
+}
+
+export const and = (a: Expr, b: Expr) => (a.k === 'i32' ? (a.v ? b : i32(0)) : b.k === 'i32' && b.v ? a : cond(a, b, i32(0), 'i32'));
+export const or = (a: Expr, b: Expr) => (a.k === 'i32' ? (a.v ? i32(1) : b) : b.k === 'i32' && !b.v ? a : cond(a, i32(1), b, 'i32'));
+
+export function typeOf(e: Expr): WType {
+  switch (e.k) {
+    case 'i32': case 'i64': case 'f64': return e.k;
+    case 'load8': return 'i64';
+    default: return e.ty;
+  }
+}
+
+// ---- printing (`--dump ir`) ----------------------------------------------------------
+
+export function printExpr(e: Expr, names?: string[]): string {
+  const p = (x: Expr) => printExpr(x, names);
+  switch (e.k) {
+    case 'i32': case 'i64': case 'f64': return `${e.k}:${String(e.v)}`;
+    case 'get': return names?.[e.l] ?? `$${e.l}`;
+    case 'gget': return `@${e.g}`;
+    case 'un': return `(${e.op} ${p(e.a)})`;
+    case 'bin': return `(${e.op} ${p(e.a)} ${p(e.b)})`;
+    case 'if': return `(if ${p(e.c)} then ${p(e.t)} else ${p(e.f)})`;
+    case 'load8': return `(load8 ${p(e.addr)}+${e.off})`;
+    case 'helper': return `(${e.fn} ${e.args.map(p).join(' ')})`;
+  }
+}
+
+export function printStmts(ss: Stmt[], indent: string, names: string[], sites: Site[]): string {
+  const out: string[] = [];
+  const p = (x: Expr) => printExpr(x, names);
+  for (const s of ss) {
+    switch (s.k) {
+      case 'set': out.push(`${indent}${names[s.l]} = ${p(s.e)}`); break;
+      case 'gset': out.push(`${indent}@${s.g} = ${p(s.e)}`); break;
+      case 'if':
+        out.push(`${indent}if ${p(s.c)} then`, printStmts(s.t, indent + '  ', names, sites));
+        if (s.f.length) out.push(`${indent}else`, printStmts(s.f, indent + '  ', names, sites));
+        out.push(`${indent}end`);
+        break;
+      case 'block': out.push(`${indent}block ${s.label}`, printStmts(s.body, indent + '  ', names, sites), `${indent}end`); break;
+      case 'loop': out.push(`${indent}loop ${s.label}`, printStmts(s.body, indent + '  ', names, sites), `${indent}end`); break;
+      case 'br': out.push(`${indent}br ${s.label}${s.c ? ' if ' + p(s.c) : ''}`); break;
+      case 'ret': out.push(`${indent}return ${s.e.map(p).join(', ')}`); break;
+      case 'error': {
+        const site = sites[s.site]!;
+        out.push(`${indent}error #${s.site} ${site.line}:${site.column}: ${site.message}`);
+        break;
+      }
+      case 'fuel': out.push(`${indent}fuel #${s.site}`); break;
+      case 'call': out.push(`${indent}${s.dst.map((d) => names[d]).join(', ')}${s.dst.length ? ' = ' : ''}call ${s.fn}(${s.args.map(p).join(', ')})`); break;
+    }
+  }
+  return out.filter((x) => x !== '').join('\n');
+}
+
+export function printModule(m: IRModule): string {
+  const out: string[] = [];
+  for (const g of m.globals) out.push(`global @${g.name}: ${g.ty} = ${printExpr(g.init)}`);
+  for (const f of m.funcs) {
+    const names = f.locals.map((l) => l.name);
+    const params = f.locals.slice(0, f.params.length).map((l) => `${l.name}: ${l.ty}`).join(', ');
+    out.push(`func ${f.name}(${params}) -> (${f.results.join(', ')})`);
+    for (const l of f.locals.slice(f.params.length)) out.push(`  local ${l.name}: ${l.ty}`);
+    out.push(printStmts(f.body, '  ', names, m.sites), 'end');
+  }
+  out.push('sites:');
+  m.sites.forEach((s, i) => out.push(`  #${i} ${s.line}:${s.column}: ${s.message}`));
+  return out.join('\n');
+}

@@ -1,0 +1,140 @@
+// The static type lattice shared by check, lower and codegen.
+// A type is a set of kinds (bit mask) plus, when known, the one constant value.
+
+export const NIL = 1, FALSE = 2, TRUE = 4, INT = 8, FLOAT = 16, STR = 32, VIEW = 64,
+  LAYOUT = 128, TABLE = 256, FUNC = 512, DATA = 1024, BUILTIN = 2048;
+export const BOOL = FALSE | TRUE;
+export const FALSY = NIL | FALSE;
+export const NUM = INT | FLOAT;
+/** kinds that exist only at compile time: values of these kinds must be known constants */
+export const STATIC = LAYOUT | TABLE | FUNC | DATA | BUILTIN;
+
+export type Const =
+  | { k: 'nil' }
+  | { k: 'bool'; v: boolean }
+  | { k: 'int'; v: bigint }
+  | { k: 'float'; v: number }
+  | { k: 'str'; v: string }
+  | { k: 'layout'; id: number }
+  | { k: 'table'; id: number }
+  | { k: 'func'; id: number }
+  | { k: 'data' }
+  | { k: 'builtin'; name: string };
+
+export interface Ty {
+  m: number;
+  c?: Const;
+}
+
+export const BOTTOM: Ty = { m: 0 };
+
+export function constTy(c: Const): Ty {
+  switch (c.k) {
+    case 'nil': return { m: NIL, c };
+    case 'bool': return { m: c.v ? TRUE : FALSE, c };
+    case 'int': return { m: INT, c };
+    case 'float': return { m: FLOAT, c };
+    case 'str': return { m: STR, c };
+    case 'layout': return { m: LAYOUT, c };
+    case 'table': return { m: TABLE, c };
+    case 'func': return { m: FUNC, c };
+    case 'data': return { m: DATA, c };
+    case 'builtin': return { m: BUILTIN, c };
+  }
+}
+
+export function sameConst(a?: Const, b?: Const): boolean {
+  if (!a || !b || a.k !== b.k) return false;
+  const x = a as Record<string, unknown>, y = b as Record<string, unknown>;
+  if (a.k === 'float') return Object.is(x.v, y.v);
+  return x.v === y.v && x.id === y.id && x.name === y.name;
+}
+
+export function join(a: Ty, b: Ty): Ty {
+  if (a.m === 0) return b;
+  if (b.m === 0) return a;
+  const m = a.m | b.m;
+  return sameConst(a.c, b.c) ? { m, c: a.c } : { m };
+}
+
+export function tyEq(a: Ty, b: Ty): boolean {
+  return a.m === b.m && (a.c === b.c || sameConst(a.c, b.c));
+}
+
+/** Removes kinds from a type (keeping a constant only if its kind survives). */
+export function without(t: Ty, mask: number): Ty {
+  const m = t.m & ~mask;
+  if (t.c && (constTy(t.c).m & m)) return { m, c: t.c };
+  return { m };
+}
+
+export function only(t: Ty, mask: number): Ty {
+  return without(t, ~mask);
+}
+
+/** How a value of this type is held at run time. */
+export type Rep = 'none' | 'bool' | 'int' | 'float' | 'view' | 'dyn';
+
+export function repOf(t: Ty): Rep | null {
+  if (t.m === 0) return 'none';
+  if (t.c && t.m === constTy(t.c).m) return 'none';
+  if (t.m === NIL) return 'none';
+  if ((t.m & STATIC) !== 0) return null;
+  if ((t.m & ~BOOL) === 0) return 'bool';
+  if (t.m === INT) return 'int';
+  if (t.m === FLOAT) return 'float';
+  if ((t.m & ~(VIEW | NIL)) === 0) return 'view';
+  return 'dyn';
+}
+
+export function tyName(t: Ty): string {
+  const names: [number, string][] = [[NIL, 'nil'], [FALSE, 'false'], [TRUE, 'true'], [INT, 'integer'],
+    [FLOAT, 'float'], [STR, 'string'], [VIEW, 'data'], [LAYOUT, 'layout'], [TABLE, 'table'],
+    [FUNC, 'function'], [DATA, 'module'], [BUILTIN, 'builtin']];
+  const parts = names.filter(([b]) => t.m & b).map(([, n]) => n);
+  if (t.c && t.c.k !== 'nil' && t.c.k !== 'bool') {
+    const c = t.c as Record<string, unknown>;
+    const v = c.k === 'str' ? JSON.stringify(c.v) : String(c.v ?? c.id ?? c.name ?? '');
+    return `${parts.join('|')}=${v}`;
+  }
+  return parts.join('|') || 'never';
+}
+
+/** Lua type name for a single kind, as error messages print it. */
+export function luaTypeName(kind: number): string {
+  if (kind & NIL) return 'nil';
+  if (kind & BOOL) return 'boolean';
+  if (kind & NUM) return 'number';
+  if (kind & STR) return 'string';
+  if (kind & VIEW) return 'userdata';
+  if (kind & FUNC) return 'function';
+  return 'table';
+}
+
+/** Runtime tags of dynamically typed values (`dyn` rep: i32 tag + i64 payload). */
+export const TAG = { nil: 0, false: 1, true: 2, int: 3, float: 4, view: 5, str: 6 } as const;
+
+export interface FieldDef {
+  name: string;
+  kind: 'number' | 'string';
+  /** bits for numbers, bytes for strings */
+  offset: number;
+  length: number;
+  little: boolean;
+}
+
+export interface LayoutDef {
+  id: number;
+  fields: Map<string, FieldDef>;
+  line: number;
+  column: number;
+}
+
+export interface TableDef {
+  id: number;
+  entries: { key: Const; value: Const }[];
+}
+
+/** Layout state of a view: set of layout ids, -1 meaning "no layout attached". */
+export type LSet = ReadonlySet<number>;
+export const NO_LAYOUT = -1;

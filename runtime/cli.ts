@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// The luapf command line: a thin layer over the library (runtime/, and
+// compiler/ only for the commands that compile).
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { benchCommand } from './cli-bench.js';
+import { runCommand } from './cli-run.js';
+import { EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function buildProgram(): Command {
+  const program = new Command('luapf')
+    .description('Compile Lua packet filters (NPF Lua / Lunatik style) to WebAssembly and run them over captures')
+    .version(VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('run')
+    .description('run a filter over captures and count accepted, rejected and failed packets')
+    .argument('<filter>', 'a .lua script or a compiled .wasm module')
+    .argument('<captures...>', 'pcap or pcapng files; - reads standard input')
+    .option('-w, --write <file>', 'write accepted packets (whole frames) to a pcap file; - is standard output')
+    .option('--json', 'print the summary as one JSON document')
+    .option('--verdicts <file>', 'write CAPTURE<TAB>N<TAB>accept|reject|error[<TAB>message] per packet')
+    .addOption(new Option('--layer <n>', 'what pkt is: 3 the network-layer packet, 2 the whole frame').choices(['2', '3']).default('3'))
+    .addOption(new Option('--on-error <verdict>', 'verdict for a packet whose filter call fails').choices(['drop', 'pass']).default('drop'))
+    .option('--fuel <n>', 'steps allowed per filter call', positiveInt, 1_000_000)
+    .addOption(new Option('--engine <engine>', 'auto: compiled when possible, else the Lua interpreter').choices(['auto', 'wasm', 'lua']).default('auto'))
+    .option('-q, --quiet', 'no progress display')
+    .addHelpText('after', `
+Counts: every packet is accepted or rejected; "errors" counts the packets
+whose filter call failed (they take the --on-error verdict).
+Exit codes: 0 success, 1 bad input (script or capture), 2 usage.`)
+    .action(async (filter: string, captures: string[], opts) => {
+      process.exitCode = await runCommand(filter, captures, opts);
+    });
+
+  program
+    .command('bench')
+    .description('measure filters on every engine over captures held in memory')
+    .argument('<inputs...>', 'filters (.lua, .wasm) then captures; with no capture, built-in synthetic traffic')
+    .addOption(new Option('--engine <engine>', 'engines to measure').choices(['all', 'wasm', 'lua']).default('all'))
+    .option('--samples <n>', 'timed samples per measurement (the median is reported)', positiveInt, 5)
+    .option('--seconds <s>', 'minimum seconds per sample', positiveNumber, 1)
+    .addOption(new Option('--layer <n>', 'what pkt is: 3 the network-layer packet, 2 the whole frame').choices(['2', '3']).default('3'))
+    .option('--json', 'print the results as one JSON document')
+    .option('-q, --quiet', 'no progress display')
+    .addHelpText('after', `
+Exit codes: 0 success, 1 bad input, 2 usage, 3 engines disagree on an accept count.`)
+    .action(async (inputs: string[], opts, cmd: Command) => {
+      if (!inputs.some((p) => /\.(lua|wasm)$/i.test(p))) {
+        cmd.error('error: give at least one filter (.lua or .wasm)', { exitCode: EXIT_USAGE });
+      }
+      process.exitCode = await benchCommand(inputs, opts);
+    });
+
+  return program;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
+const VERSION = '0.1.0';
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
+  } catch (e) {
+    const code = (e as { code?: string; exitCode?: number }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return EXIT_OK;
+    if (typeof code === 'string' && code.startsWith('commander.')) return EXIT_USAGE;
+    throw e;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e) => {
+    process.stderr.write(`luapf: internal error: ${(e as Error).stack ?? e}\n`);
+    process.exitCode = EXIT_BAD_INPUT;
+  },
+);

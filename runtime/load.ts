@@ -1,0 +1,71 @@
+// Turns a filter file (a Lua script or a compiled .wasm) into a running
+// Filter, choosing the engine. The compiler is imported only when a script
+// has to be compiled, so running a .wasm never loads binaryen.
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { EngineName, Filter, FilterLimits } from './filter.js';
+import { createLuaFilter } from './lua-engine.js';
+import { WasmFilter } from './wasm-engine.js';
+
+export type EngineChoice = 'auto' | EngineName;
+
+export interface LoadOptions {
+  /** a .lua or .wasm file; alternatively give `source` */
+  path?: string;
+  /** script text (latin1: one char per byte) or module bytes */
+  source?: string | Uint8Array;
+  /** the name errors use (default: the file's base name, or "filter.lua") */
+  name?: string;
+  /** default 'auto': compiled when the script is in the subset, else the Lua engine */
+  engine?: EngineChoice;
+  limits?: Partial<FilterLimits>;
+}
+
+export interface LoadedFilter extends Filter {
+  /** why the script is not compiled (empty when it is, or when it was a .wasm) */
+  readonly reasons: readonly string[];
+}
+
+/** Raised when the requested engine cannot run the filter (e.g. --engine wasm on a script outside the subset). */
+export class EngineUnavailableError extends Error {
+  override name = 'EngineUnavailableError';
+  constructor(message: string, readonly reasons: readonly string[]) {
+    super(message);
+  }
+}
+
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+function isWasm(bytes: Uint8Array): boolean {
+  return WASM_MAGIC.every((b, i) => bytes[i] === b);
+}
+
+function withReasons<F extends Filter>(filter: F, reasons: readonly string[]): F & LoadedFilter {
+  return Object.assign(filter, { reasons });
+}
+
+export async function loadFilter(options: LoadOptions): Promise<LoadedFilter> {
+  const raw = options.source ?? (options.path !== undefined ? readFileSync(options.path) : undefined);
+  if (raw === undefined) throw new TypeError('loadFilter needs a path or a source');
+  const name = options.name ?? (options.path !== undefined ? basename(options.path) : 'filter.lua');
+  const engine = options.engine ?? 'auto';
+  const bytes = typeof raw === 'string' ? Buffer.from(raw, 'latin1') : raw;
+
+  if (isWasm(bytes)) {
+    if (engine === 'lua') {
+      throw new EngineUnavailableError(`${name} is a compiled module: it runs on the wasm engine only`, []);
+    }
+    return withReasons(new WasmFilter(bytes, options.limits), []);
+  }
+
+  const source = Buffer.from(bytes).toString('latin1');
+  if (engine === 'lua') return withReasons(await createLuaFilter(source, name, options.limits), []);
+
+  const { compile } = await import('../compiler/index.js');
+  const result = await compile(source, { file: name, fuel: options.limits?.fuel });
+  if (result.ok) return withReasons(new WasmFilter(result.wasm, options.limits), []);
+  if (engine === 'wasm') {
+    throw new EngineUnavailableError(`${name} cannot be compiled:\n  ${result.reasons.join('\n  ')}`, result.reasons);
+  }
+  return withReasons(await createLuaFilter(source, name, options.limits), result.reasons);
+}

@@ -1,0 +1,490 @@
+// The reference engine: a full Lua 5.4 (Wasmoon) per filter, with the `data`
+// library implemented in Lua (runtime/data-lib.ts).
+//
+// Hot path: one JS→Wasm call per sub-batch of up to MAX_BATCH packets. The
+// packets go into the Lua heap back to back as ONE Lua string
+// (lua_pushlstring from malloc'd memory: binary-safe, unlike Wasmoon's UTF-8
+// string conversion), with their lengths and timestamps as two packed
+// strings. A Lua trampoline (RUNTIME_LUA) loops over them, builds each pkt
+// view over the shared string and calls filter() with no pcall per packet
+// (a pcall costs a JS round trip in Emscripten's setjmp emulation): an error
+// unwinds to one pcall around the loop, which records it and resumes after
+// the failing packet. It returns one verdict byte per packet plus the packed
+// error messages.
+//
+// Limits: fuel is one count hook installed from Lua (debug.sethook, kept as
+// a private upvalue before `debug` disappears) that charges a per-packet
+// budget; memory is capped by a JS allocator handed to lua_newstate, which
+// refuses growth past the cap so Lua raises "not enough memory" in the
+// failing packet. Known gap: the hook only counts VM instructions, so a
+// single C call (a pathological str:match) is not interrupted.
+import { DEFAULT_LIMITS, ERROR, type Filter, type FilterError, type FilterLimits, type PacketBatch } from './filter.js';
+import { DATA_LIB_LUA } from './data-lib.js';
+import { ScriptError } from './errors.js';
+import { LUA_OK, LUA_TSTRING, loadLuaModule, type LuaApi, type LuaModule, type LuaState, type Ptr } from './lua-raw.js';
+
+/** packets per call into Lua (the trampoline preallocates this many slots) */
+export const MAX_BATCH = 4096;
+const TS_BYTES = 12; // f64 seconds, u32 nanoseconds
+
+// Runs once per state. Arguments: data library source, print writer (a C
+// function), fuel, chunk name, script source. Returns run, errkind, errmsg.
+const RUNTIME_LUA = String.raw`
+local datasrc, write, fuel, chunkname, src, maxbatch = ...
+local G = _G
+local load, pcall, type, tostring, rawget, setmetatable, error, select, next, ipairs =
+  load, pcall, type, tostring, rawget, setmetatable, error, select, next, ipairs
+local sethook, getinfo, dgetmetatable = debug.sethook, debug.getinfo, debug.getmetatable
+local unpack, pack, char, sub, rep = string.unpack, string.pack, string.char, string.sub, string.rep
+local concat, tunpack = table.concat, table.unpack
+local format = string.format
+
+local data, internal = load(datasrc, '=data', 't')()
+local S, O, N, LAY, VIEW = internal.S, internal.O, internal.N, internal.LAY, internal.VIEW
+
+-- the sandbox (DESIGN.md §2)
+string.dump = nil   -- also reachable as getmetatable('').__index.dump
+local env = {}
+for _, k in ipairs{ 'assert', 'error', 'getmetatable', 'ipairs', 'next', 'pairs', 'pcall',
+    'rawequal', 'rawget', 'rawlen', 'rawset', 'select', 'tonumber', 'tostring', 'type',
+    'xpcall', '_VERSION' } do
+  env[k] = G[k]
+end
+env._G = env
+env.string, env.table, env.math, env.utf8 = string, table, math, utf8
+-- a finalizer would run at GC time, outside any fuel budget: refuse them
+env.setmetatable = function(t, mt)
+  if type(mt) == 'table' and rawget(mt, '__gc') ~= nil then
+    error('__gc metamethods are not available to filters', 2)
+  end
+  return setmetatable(t, mt)
+end
+env.require = function(name)
+  if name == 'data' then return data end
+  error("module '" .. tostring(name) .. "' not found (filters can require only 'data')", 2)
+end
+env.print = function(...)
+  local n = select('#', ...)
+  local t = { ... }
+  for i = 1, n do t[i] = tostring(t[i]) end
+  write(concat(t, '\t', 1, n) .. '\n')
+end
+for k in next, G do G[k] = nil end   -- nothing below reads globals
+
+-- fuel: one count hook, installed once, fires every K instructions and
+-- charges K against the current packet's budget (reset per packet: an
+-- upvalue store, where a debug.sethook per packet cost microseconds). Once
+-- the budget is gone the hook fires on every instruction, so a script that
+-- catches the error with pcall cannot keep running. The runtime's own
+-- functions (trusted) are never interrupted.
+local K = fuel < 1000 and fuel or 1000
+local budget, exhausted = fuel, false
+local trusted = {}
+local fuelmsg = format('fuel exhausted (%d steps)', fuel)
+local chunksrc = '=' .. chunkname
+local chunkid = sub(chunkname, 1, 59)   -- what Lua prints for '=' .. chunkname
+local prefix = chunkid .. ':'
+
+local function fuelhook()
+  if not exhausted then
+    budget = budget - K
+    if budget > 0 then return end
+    exhausted = true
+    sethook(fuelhook, '', 1)
+  end
+  local ar = getinfo(2, 'f')
+  if ar == nil or trusted[ar.func] then return end
+  -- report the script's line, even when the budget ran out inside data
+  for lvl = 2, 200 do
+    local a = getinfo(lvl, 'Sl')
+    if a == nil then break end
+    if a.source == chunksrc and a.currentline > 0 then
+      error(chunkid .. ':' .. a.currentline .. ': ' .. fuelmsg, 0)
+    end
+  end
+  error(fuelmsg, 0)
+end
+
+local function refuel()
+  budget = fuel
+  if exhausted then exhausted = false; sethook(fuelhook, '', K) end
+end
+trusted[refuel] = true
+
+local function errtext(e)
+  local s
+  local te = type(e)
+  if te == 'string' then s = e
+  elseif te == 'number' then s = tostring(e)
+  else
+    local mt = dgetmetatable(e)
+    if mt and rawget(mt, '__tostring') ~= nil then
+      refuel()
+      local ok, r = pcall(tostring, e)
+      if ok and type(r) == 'string' then s = r end
+    end
+    s = s or ('(error object is a ' .. te .. ' value)')
+  end
+  if sub(s, 1, #prefix) ~= prefix then s = chunkid .. ': ' .. s end
+  return s
+end
+trusted[errtext] = true
+
+-- per-packet verdicts and messages, preallocated so recording them does not
+-- allocate (a script at its memory cap must not break the trampoline)
+local vt, em = {}, {}
+for i = 1, maxbatch do vt[i] = 0; em[i] = false end
+local nomem = chunkid .. ': not enough memory'
+local lens = {}
+local cur, curoff = 0, 0
+-- capture times of the current sub-batch, 12 bytes a packet (<dI4: seconds,
+-- nanoseconds); not exposed to scripts yet, kept for a future pkt API
+local tsmeta = ''
+local function pkttime() return unpack('<dI4', tsmeta, 12 * (cur - 1) + 1) end
+local fmtcache = {}
+
+-- the hot loop: no pcall per packet. An error unwinds to run(), which
+-- records it against packet 'cur' and resumes the loop after it.
+local function loop(bytes, i, n, off)
+  local lens, vt, VIEW, env = lens, vt, VIEW, env
+  for j = i, n do
+    cur, curoff = j, off
+    budget = fuel
+    if exhausted then exhausted = false; sethook(fuelhook, '', K) end
+    local len = lens[j]
+    local f = env.filter
+    local r = f(setmetatable({ [S] = bytes, [O] = off, [N] = len, [LAY] = false }, VIEW))
+    vt[j] = r and 1 or 0
+    off = off + len
+  end
+end
+trusted[loop] = true
+
+local function run(bytes, lenstr, ts, n)
+  local fmt = fmtcache[n]
+  if fmt == nil then fmt = '<' .. rep('I4', n); fmtcache[n] = fmt end
+  lens = { unpack(fmt, lenstr) }
+  tsmeta = ts
+  local i, off, ne = 1, 0, 0
+  refuel()
+  while i <= n do
+    local ok, e = pcall(loop, bytes, i, n, off)
+    if ok then break end
+    vt[cur] = 2
+    if rawget(env, 'filter') == nil then e = "global 'filter' is not defined" end
+    local ok2, msg = pcall(errtext, e)
+    em[cur] = ok2 and msg or nomem
+    ne = ne + 1
+    i, off = cur + 1, curoff + lens[cur]
+  end
+  local verdicts = char(tunpack(vt, 1, n))
+  if ne == 0 then return verdicts, nil end
+  local parts = {}
+  for k = 1, n do
+    if em[k] then parts[#parts + 1] = pack('<I4s4', k - 1, em[k]); em[k] = false end
+  end
+  return verdicts, concat(parts)
+end
+trusted[run] = true
+
+local function loadscript()
+  local fn, err = load(src, chunksrc, 't', env)
+  if not fn then return 'syntax', err end
+  refuel()
+  sethook(fuelhook, '', K)
+  local ok, e = pcall(fn)
+  local msg = not ok and errtext(e)
+  refuel()   -- leave the hook in its normal mode for the lines below
+  if not ok then return 'load', msg end
+  if type(rawget(env, 'filter')) ~= 'function' then
+    return 'load', chunkid .. ": the script does not define a global function 'filter'"
+  end
+  return nil
+end
+trusted[loadscript] = true
+
+local kind, msg = loadscript()
+return run, kind, msg
+`;
+
+export interface LuaFilterOptions {
+  /** where print() output goes (default: process.stderr) */
+  print?: (bytes: Uint8Array) => void;
+}
+
+/** Bytes of a script or name: latin1 when every code unit fits a byte, else UTF-8. */
+function toBytes(s: string): Uint8Array {
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 0xff) return new TextEncoder().encode(s);
+  }
+  return Uint8Array.from(s, (c) => c.charCodeAt(0));
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** Message text back from Lua: UTF-8 when valid (file names), else latin1. */
+function fromBytes(b: Uint8Array): string {
+  try {
+    return utf8.decode(b);
+  } catch {
+    let s = '';
+    for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+    return s;
+  }
+}
+
+export class LuaFilter implements Filter {
+  readonly engine = 'lua' as const;
+  private closed = false;
+  private buf: Ptr = 0;
+  private bufCap = 0;
+
+  /** @internal use createLuaFilter */
+  constructor(
+    private readonly mod: LuaModule,
+    private readonly L: LuaState,
+    private readonly scratch: Ptr,
+    private readonly mem: { used: number; limit: number; base: number },
+    private readonly limits: FilterLimits,
+    private readonly fnPtrs: number[],
+    private readonly chunkId: string,
+  ) {}
+
+  /** bytes currently allocated by this filter's Lua state */
+  get memoryUsed(): number {
+    return this.mem.used;
+  }
+
+  filterBatch(batch: PacketBatch, verdicts: Uint8Array): FilterError[] {
+    if (this.closed) throw new Error('LuaFilter: filterBatch after close()');
+    if (verdicts.length < batch.count) throw new RangeError('LuaFilter: verdicts array shorter than batch.count');
+    const errors: FilterError[] = [];
+    for (let i0 = 0; i0 < batch.count; i0 += MAX_BATCH) {
+      this.runChunk(batch, i0, Math.min(MAX_BATCH, batch.count - i0), verdicts, errors);
+    }
+    return errors;
+  }
+
+  private ensureBuf(size: number): Ptr {
+    if (size > this.bufCap) {
+      const cap = Math.max(size, this.bufCap * 2, 64 * 1024);
+      const p = this.mod.api.realloc(this.buf, cap);
+      if (!p) throw new Error(`LuaFilter: cannot allocate ${cap} bytes for packets`);
+      this.buf = p;
+      this.bufCap = cap;
+    }
+    return this.buf;
+  }
+
+  private runChunk(batch: PacketBatch, i0: number, n: number, verdicts: Uint8Array, errors: FilterError[]): void {
+    const { api } = this.mod;
+    const { offsets, lengths, bytes } = batch;
+    // packets go in back to back; one copy when they already are
+    let total = 0;
+    let adjacent = true;
+    for (let i = i0; i < i0 + n; i++) {
+      if (offsets[i] + lengths[i] > bytes.length) {
+        throw new RangeError(`LuaFilter: packet ${i} lies outside batch.bytes`);
+      }
+      if (i > i0 && offsets[i] !== offsets[i - 1] + lengths[i - 1]) adjacent = false;
+      total += lengths[i];
+    }
+    const lenAt = total;
+    const tsAt = lenAt + 4 * n;
+    const buf = this.ensureBuf(tsAt + TS_BYTES * n);
+    let heap = this.mod.heap();
+    const dv = new DataView(heap.buffer);
+    if (adjacent && n > 0) heap.set(bytes.subarray(offsets[i0], offsets[i0] + total), buf);
+    for (let i = 0, pos = 0; i < n; i++) {
+      const k = i0 + i;
+      const len = lengths[k];
+      if (!adjacent) heap.set(bytes.subarray(offsets[k], offsets[k] + len), buf + pos);
+      pos += len;
+      dv.setUint32(buf + lenAt + 4 * i, len, true);
+      dv.setFloat64(buf + tsAt + TS_BYTES * i, batch.timestampsSec[k] ?? 0, true);
+      dv.setUint32(buf + tsAt + TS_BYTES * i + 8, batch.timestampsNsec[k] ?? 0, true);
+    }
+    // the packet strings are the runtime's, not the script's: widen the cap by their size
+    this.mem.limit = this.mem.base + this.limits.memoryBytes + tsAt + TS_BYTES * n + 32 * n + 4096;
+    const L = this.L;
+    api.lua_pushvalue(L, 1);
+    api.lua_pushlstring(L, buf, total);
+    api.lua_pushlstring(L, buf + lenAt, 4 * n);
+    api.lua_pushlstring(L, buf + tsAt, TS_BYTES * n);
+    api.lua_pushnumber(L, n);
+    const status = api.lua_pcallk(L, 4, 2, 0, 0, 0);
+    try {
+      if (status !== LUA_OK) {
+        // the trampoline itself failed (memory exhausted outside any packet)
+        const msg = `${this.chunkId}: ${this.readString(-1) ?? 'internal error'}`;
+        for (let i = 0; i < n; i++) {
+          verdicts[i0 + i] = ERROR;
+          errors.push({ index: i0 + i, message: msg });
+        }
+        return;
+      }
+      heap = this.mod.heap();
+      const vp = api.lua_tolstring(L, -2, this.scratch);
+      verdicts.set(heap.subarray(vp, vp + n), i0);
+      if (api.lua_type(L, -1) === LUA_TSTRING) {
+        const ep = api.lua_tolstring(L, -1, this.scratch);
+        const elen = new DataView(heap.buffer).getUint32(this.scratch, true);
+        const edv = new DataView(heap.buffer, ep, elen);
+        for (let p = 0; p < elen; ) {
+          const idx = edv.getUint32(p, true);
+          const mlen = edv.getUint32(p + 4, true);
+          const msg = fromBytes(heap.subarray(ep + p + 8, ep + p + 8 + mlen));
+          errors.push({ index: i0 + idx, message: msg });
+          p += 8 + mlen;
+        }
+      }
+    } finally {
+      api.lua_settop(L, 1);
+      this.mem.limit = this.mem.base + this.limits.memoryBytes;
+    }
+  }
+
+  private readString(idx: number): string | undefined {
+    const { api } = this.mod;
+    if (api.lua_type(this.L, idx) !== LUA_TSTRING) return undefined;
+    const p = api.lua_tolstring(this.L, idx, this.scratch);
+    const heap = this.mod.heap();
+    const len = new DataView(heap.buffer).getUint32(this.scratch, true);
+    return fromBytes(heap.slice(p, p + len));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const { api } = this.mod;
+    api.lua_close(this.L);
+    if (this.buf) api.free(this.buf);
+    api.free(this.scratch);
+    for (const f of this.fnPtrs) this.mod.removeFunction(f);
+  }
+}
+
+function pushBytes(api: LuaApi, mod: LuaModule, L: LuaState, b: Uint8Array): void {
+  const p = api.malloc(b.length + 1);
+  if (!p) throw new Error('LuaFilter: out of memory');
+  mod.heap().set(b, p);
+  api.lua_pushlstring(L, p, b.length);
+  api.free(p);
+}
+
+const LINE_RE = /^:(\d+): ?([\s\S]*)$/;
+
+/** Splits "CHUNK:LINE: msg" (or "CHUNK: msg") into line and detail. */
+function splitMessage(msg: string, chunkId: string): { line?: number; detail: string } {
+  if (msg.startsWith(chunkId)) {
+    const rest = msg.slice(chunkId.length);
+    const m = LINE_RE.exec(rest);
+    if (m) return { line: Number(m[1]), detail: m[2] };
+    if (rest.startsWith(': ')) return { detail: rest.slice(2) };
+  }
+  return { detail: msg };
+}
+
+/**
+ * Loads a filter script into its own Lua state and runs its main chunk.
+ * Throws ScriptError for a syntax error, an error in the main chunk, or a
+ * script without a global `filter` function.
+ */
+export async function createLuaFilter(
+  source: string,
+  chunkName: string,
+  limits: Partial<FilterLimits> = {},
+  options: LuaFilterOptions = {},
+): Promise<LuaFilter> {
+  const lim: FilterLimits = { ...DEFAULT_LIMITS, ...limits };
+  if (!Number.isInteger(lim.fuel) || lim.fuel < 1 || lim.fuel > 0x7fffffff) {
+    throw new RangeError(`fuel must be an integer in 1..2^31-1, got ${lim.fuel}`);
+  }
+  if (!(lim.memoryBytes > 0)) throw new RangeError(`memoryBytes must be positive, got ${lim.memoryBytes}`);
+  const mod = await loadLuaModule();
+  const { api } = mod;
+  const mem = { used: 0, limit: Infinity, base: 0 };
+  // lua_Alloc(ud, ptr, osize, nsize); sizes are size_t, so read them unsigned
+  const allocPtr = mod.addFunction((_ud: number, ptr: number, osize: number, nsize: number) => {
+    nsize >>>= 0;
+    const old = ptr ? osize >>> 0 : 0; // with ptr NULL, osize is a type tag
+    if (nsize === 0) {
+      if (ptr) {
+        mem.used -= old;
+        api.free(ptr);
+      }
+      return 0;
+    }
+    if (nsize > old && mem.used - old + nsize > mem.limit) return 0;
+    const p = api.realloc(ptr, nsize);
+    if (p) mem.used += nsize - old;
+    return p;
+  }, 'iiiii');
+  const print = options.print ?? ((b: Uint8Array) => process.stderr.write(b));
+  const writePtr = mod.addFunction((Ls: number) => {
+    const p = api.lua_tolstring(Ls, 1, scratch);
+    const heap = mod.heap();
+    const len = new DataView(heap.buffer).getUint32(scratch, true);
+    print(heap.slice(p, p + len));
+    return 0;
+  }, 'ii');
+  const scratch = api.malloc(16);
+  const L = scratch ? api.lua_newstate(allocPtr, 0) : 0;
+  if (!L) {
+    mod.removeFunction(allocPtr);
+    mod.removeFunction(writePtr);
+    throw new Error('LuaFilter: cannot create a Lua state');
+  }
+  const chunkBytes = toBytes(chunkName);
+  const chunkId = fromBytes(chunkBytes.subarray(0, 59));
+  const filter = new LuaFilter(mod, L, scratch, mem, lim, [allocPtr, writePtr], chunkId);
+  try {
+    api.luaL_openlibs(L);
+    const code = new TextEncoder().encode(RUNTIME_LUA);
+    const name = new TextEncoder().encode('=luapf\0');
+    const p = api.malloc(code.length + name.length);
+    mod.heap().set(code, p);
+    mod.heap().set(name, p + code.length);
+    const st = api.luaL_loadbufferx(L, p, code.length, p + code.length, 0);
+    api.free(p);
+    if (st !== LUA_OK) throw new Error('LuaFilter: runtime chunk failed to load');
+    pushBytes(api, mod, L, new TextEncoder().encode(DATA_LIB_LUA));
+    api.lua_pushcclosure(L, writePtr, 0);
+    api.lua_pushnumber(L, lim.fuel);
+    pushBytes(api, mod, L, chunkBytes);
+    // the runtime itself is not charged: the cap starts counting at the script
+    mem.base = mem.used + 64 * 1024;
+    mem.limit = mem.base + lim.memoryBytes;
+    const srcBytes = toBytes(source);
+    mem.limit += srcBytes.length;
+    pushBytes(api, mod, L, srcBytes);
+    api.lua_pushnumber(L, MAX_BATCH);
+    const status = api.lua_pcallk(L, 6, 3, 0, 0, 0);
+    if (status !== LUA_OK) {
+      const raw = api.lua_type(L, -1) === LUA_TSTRING ? readTop(mod, L, scratch) : 'unknown error';
+      throw new ScriptError('load', chunkName, undefined, undefined, `cannot start the Lua runtime: ${raw}`);
+    }
+    if (api.lua_type(L, 2) === LUA_TSTRING) {
+      const kind = readAt(mod, L, 2, scratch) === 'syntax' ? 'syntax' : 'load';
+      const msg = readAt(mod, L, 3, scratch);
+      const { line, detail } = splitMessage(msg, chunkId);
+      throw new ScriptError(kind, chunkName, line, undefined, detail);
+    }
+    api.lua_settop(L, 1);
+    mem.limit = mem.base + lim.memoryBytes;
+    return filter;
+  } catch (e) {
+    filter.close();
+    throw e;
+  }
+}
+
+function readAt(mod: LuaModule, L: LuaState, idx: number, scratch: Ptr): string {
+  const p = mod.api.lua_tolstring(L, idx, scratch);
+  const heap = mod.heap();
+  const len = new DataView(heap.buffer).getUint32(scratch, true);
+  return fromBytes(heap.slice(p, p + len));
+}
+
+function readTop(mod: LuaModule, L: LuaState, scratch: Ptr): string {
+  return readAt(mod, L, -1, scratch);
+}

@@ -1,0 +1,178 @@
+// Runs one filter over captures, batch by batch, and counts what happened.
+// Engines only report accept/reject/error; here an error becomes the
+// --on-error verdict, is counted, and the first few are kept with their text.
+import { CaptureError, openCapture, type CaptureInfo, type CaptureRecord } from './capture.js';
+import { ACCEPT, ERROR, type Filter, type PacketBatch } from './filter.js';
+import { networkOffset } from './link.js';
+
+export type Layer = 2 | 3;
+export type OnError = 'drop' | 'pass';
+export type VerdictName = 'accept' | 'reject' | 'error';
+
+export interface RunOptions {
+  /** 3 (default): pkt is the network-layer packet; 2: the whole frame */
+  layer?: Layer;
+  /** what a packet whose filter call failed becomes (default: drop) */
+  onError?: OnError;
+  /** packets per engine call (default 256) */
+  batchSize?: number;
+  /** error messages kept in the summary (default 10) */
+  keepErrors?: number;
+  /** called for every packet, in order; n counts from 1 in each capture */
+  onVerdict?: (capture: string, n: number, verdict: VerdictName, message?: string) => void;
+  /** receives every accepted packet's whole frame */
+  onAccept?: (record: CaptureRecord) => void;
+  /** called once per capture when its header has been read */
+  onCaptureStart?: (capture: string, info: CaptureInfo) => void;
+  /** called after every batch, for progress displays */
+  onProgress?: (capture: string, packetsSoFar: number) => void;
+}
+
+export interface Counts {
+  packets: number;
+  /** packets passed, errors included under --on-error pass */
+  accepted: number;
+  /** packets dropped, errors included under --on-error drop */
+  rejected: number;
+  /** packets whose filter call failed (also counted as accepted or rejected) */
+  errors: number;
+}
+
+export interface CaptureSummary extends Counts {
+  name: string;
+  /** the capture could not be read to its end: the counts cover the packets before `offset` */
+  readError?: { message: string; offset: number };
+}
+
+export interface RunSummary {
+  engine: string;
+  captures: CaptureSummary[];
+  total: Counts;
+  /** the first `keepErrors` filter errors: "CAPTURE#N: file:line:col: message" */
+  firstErrors: string[];
+}
+
+/** A reusable batch buffer: packet bytes are copied in once, contiguously. */
+class BatchBuilder implements PacketBatch {
+  bytes = new Uint8Array(1 << 20);
+  offsets: Uint32Array;
+  lengths: Uint32Array;
+  timestampsSec: Float64Array;
+  timestampsNsec: Uint32Array;
+  count = 0;
+  private used = 0;
+
+  constructor(readonly capacity: number) {
+    this.offsets = new Uint32Array(capacity);
+    this.lengths = new Uint32Array(capacity);
+    this.timestampsSec = new Float64Array(capacity);
+    this.timestampsNsec = new Uint32Array(capacity);
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.used = 0;
+  }
+
+  add(packet: Uint8Array, tsSec: number, tsNsec: number): void {
+    if (this.used + packet.length > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.used + packet.length));
+      grown.set(this.bytes.subarray(0, this.used));
+      this.bytes = grown;
+    }
+    this.bytes.set(packet, this.used);
+    const i = this.count++;
+    this.offsets[i] = this.used;
+    this.lengths[i] = packet.length;
+    this.timestampsSec[i] = tsSec;
+    this.timestampsNsec[i] = tsNsec;
+    this.used += packet.length;
+  }
+}
+
+function zeroCounts(): Counts {
+  return { packets: 0, accepted: 0, rejected: 0, errors: 0 };
+}
+
+function addCounts(into: Counts, from: Counts): void {
+  into.packets += from.packets;
+  into.accepted += from.accepted;
+  into.rejected += from.rejected;
+  into.errors += from.errors;
+}
+
+/**
+ * Runs `filter` over each capture in turn ('-' is standard input). A capture
+ * that cannot be read to its end keeps the counts of the packets before the
+ * fault and records the fault; the next capture still runs.
+ */
+export async function runCaptures(
+  filter: Filter,
+  captures: readonly string[],
+  options: RunOptions = {},
+): Promise<RunSummary> {
+  const layer = options.layer ?? 3;
+  const passErrors = (options.onError ?? 'drop') === 'pass';
+  const keepErrors = options.keepErrors ?? 10;
+  const batch = new BatchBuilder(options.batchSize ?? 256);
+  const verdicts = new Uint8Array(batch.capacity);
+  const pending: CaptureRecord[] = [];
+  const summary: RunSummary = { engine: filter.engine, captures: [], total: zeroCounts(), firstErrors: [] };
+
+  for (const source of captures) {
+    const name = source === '-' ? '<stdin>' : source;
+    const counts: CaptureSummary = { name, ...zeroCounts() };
+    summary.captures.push(counts);
+
+    const flush = (): void => {
+      if (batch.count === 0) return;
+      const errors = filter.filterBatch(batch, verdicts);
+      const messages = new Map(errors.map((e) => [e.index, e.message]));
+      for (let i = 0; i < batch.count; i++) {
+        const n = counts.packets + 1;
+        counts.packets = n;
+        const verdict = verdicts[i];
+        let passed = verdict === ACCEPT;
+        if (verdict === ERROR) {
+          counts.errors++;
+          passed = passErrors;
+          const message = messages.get(i) ?? 'filter error';
+          if (summary.firstErrors.length < keepErrors) summary.firstErrors.push(`${name}#${n}: ${message}`);
+          options.onVerdict?.(name, n, 'error', message);
+        } else {
+          options.onVerdict?.(name, n, passed ? 'accept' : 'reject');
+        }
+        if (passed) {
+          counts.accepted++;
+          options.onAccept?.(pending[i]);
+        } else {
+          counts.rejected++;
+        }
+      }
+      batch.reset();
+      pending.length = 0;
+      options.onProgress?.(name, counts.packets);
+    };
+
+    try {
+      const reader = openCapture(source === '-' ? process.stdin : source, name);
+      options.onCaptureStart?.(name, await reader.header());
+      for await (const records of reader.batches()) {
+        for (const record of records) {
+          const frame = record.data;
+          const start = networkOffset(record.linkType, frame, layer);
+          pending.push(record);
+          batch.add(frame.subarray(start), record.tsSec, record.tsNsec);
+          if (batch.count === batch.capacity) flush();
+        }
+      }
+      flush();
+    } catch (e) {
+      flush();
+      if (!(e instanceof CaptureError)) throw e;
+      counts.readError = { message: e.message, offset: e.offset };
+    }
+    addCounts(summary.total, counts);
+  }
+  return summary;
+}

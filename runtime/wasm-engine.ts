@@ -1,0 +1,166 @@
+// Runs a compiled filter module (docs/ABI.md) without the compiler: only
+// WebAssembly and the module's own self-description are needed here.
+import {
+  ACCEPT, DEFAULT_LIMITS, ERROR, REJECT,
+  type Filter, type FilterError, type FilterLimits, type PacketBatch,
+} from './filter.js';
+
+export const ABI_VERSION = 1;
+const PAGE = 65536;
+const DESCRIPTOR_BYTES = 16;
+
+/** The `luapf` custom section of a compiled module. */
+export interface ModuleInfo {
+  abi: number;
+  compiler: string;
+  source: string;
+  sourceHash: string;
+  options: Record<string, unknown>;
+  memory: { minPages: number };
+  errors: { message: string; line: number; column: number }[];
+}
+
+export class ModuleFormatError extends Error {
+  override name = 'ModuleFormatError';
+}
+
+export function readModuleInfo(module: WebAssembly.Module): ModuleInfo {
+  const sections = WebAssembly.Module.customSections(module, 'luapf');
+  if (sections.length !== 1) {
+    throw new ModuleFormatError('not a luapf filter module: no "luapf" custom section');
+  }
+  let info: ModuleInfo;
+  try {
+    info = JSON.parse(new TextDecoder().decode(sections[0]));
+  } catch (e) {
+    throw new ModuleFormatError(`corrupt "luapf" custom section: ${(e as Error).message}`);
+  }
+  if (info.abi !== ABI_VERSION) {
+    throw new ModuleFormatError(`module has ABI version ${info.abi}; this runtime speaks ${ABI_VERSION}`);
+  }
+  return info;
+}
+
+interface FilterExports {
+  init(): number;
+  filter_batch(descs: number, count: number, verdicts: number): number;
+  heap_base: WebAssembly.Global;
+  cursor: WebAssembly.Global;
+  fuel_limit: WebAssembly.Global;
+}
+
+/** Thrown when the script's main chunk fails while the module is instantiated. */
+export class ModuleInitError extends Error {
+  override name = 'ModuleInitError';
+}
+
+export class WasmFilter implements Filter {
+  readonly engine = 'wasm' as const;
+  readonly info: ModuleInfo;
+  readonly memory: WebAssembly.Memory;
+  private readonly exports: FilterExports;
+  private readonly heapBase: number;
+  private readonly maxPages: number;
+  private closed = false;
+
+  constructor(bytesOrModule: Uint8Array | WebAssembly.Module, limits: Partial<FilterLimits> = {}) {
+    const module = bytesOrModule instanceof WebAssembly.Module
+      ? bytesOrModule
+      : new WebAssembly.Module(bytesOrModule as Uint8Array<ArrayBuffer>);
+    this.info = readModuleInfo(module);
+    const { fuel, memoryBytes } = { ...DEFAULT_LIMITS, ...limits };
+    const minPages = this.info.memory.minPages;
+    // The cap bounds what the host may lay out; the module's own state is fixed-size.
+    this.maxPages = Math.max(minPages, Math.ceil(memoryBytes / PAGE));
+    this.memory = new WebAssembly.Memory({ initial: minPages, maximum: this.maxPages });
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    this.exports = instance.exports as unknown as FilterExports;
+    // Descriptors hold i64 timestamps and verdicts are u32 words: keep them aligned.
+    this.heapBase = Math.ceil((this.exports.heap_base.value as number) / 16) * 16;
+    this.exports.fuel_limit.value = fuel;
+    const status = this.exports.init();
+    if (status !== 0) throw new ModuleInitError(this.describeError(status));
+  }
+
+  /** "source:line:col: message" for an error verdict (2 + site). */
+  describeError(verdict: number): string {
+    const site = this.info.errors[verdict - 2];
+    if (!site) return `${this.info.source}: unknown runtime error ${verdict}`;
+    return site.line > 0
+      ? `${this.info.source}:${site.line}:${site.column}: ${site.message}`
+      : `${this.info.source}: ${site.message}`;
+  }
+
+  /** Grows memory so that `bytes` bytes are usable from heap_base; returns that region's start. */
+  reserve(bytes: number): number {
+    const needPages = Math.ceil((this.heapBase + bytes) / PAGE);
+    const havePages = this.memory.buffer.byteLength / PAGE;
+    if (needPages > havePages) {
+      if (needPages > this.maxPages) {
+        throw new RangeError(`batch needs ${needPages} pages; memory cap is ${this.maxPages}`);
+      }
+      this.memory.grow(needPages - havePages);
+    }
+    return this.heapBase;
+  }
+
+  filterBatch(batch: PacketBatch, verdicts: Uint8Array): FilterError[] {
+    if (this.closed) throw new Error('filter is closed');
+    const { count } = batch;
+    let payloadBytes = 0;
+    for (let i = 0; i < count; i++) payloadBytes += batch.lengths[i];
+    const descBase = this.reserve(count * (DESCRIPTOR_BYTES + 4) + payloadBytes);
+    const verdictBase = descBase + count * DESCRIPTOR_BYTES;
+    let packetAt = verdictBase + count * 4;
+    const mem = new Uint8Array(this.memory.buffer);
+    const view = new DataView(this.memory.buffer);
+    for (let i = 0; i < count; i++) {
+      const length = batch.lengths[i];
+      const offset = batch.offsets[i];
+      mem.set(batch.bytes.subarray(offset, offset + length), packetAt);
+      const d = descBase + i * DESCRIPTOR_BYTES;
+      view.setUint32(d, packetAt, true);
+      view.setUint32(d + 4, length, true);
+      const ns = BigInt(batch.timestampsSec[i]) * 1_000_000_000n + BigInt(batch.timestampsNsec[i]);
+      view.setBigInt64(d + 8, ns, true);
+      packetAt += length;
+    }
+    return this.runResident(descBase, verdictBase, count, verdicts);
+  }
+
+  /**
+   * Runs packets whose descriptors are already in this module's memory (the
+   * zero-copy path of the benchmark) and translates the verdict words.
+   */
+  runResident(descBase: number, verdictBase: number, count: number, verdicts: Uint8Array): FilterError[] {
+    const errors: FilterError[] = [];
+    let done = 0;
+    while (done < count) {
+      try {
+        this.exports.filter_batch(descBase + done * DESCRIPTOR_BYTES, count - done, verdictBase + done * 4);
+        break;
+      } catch (e) {
+        // A trap aborts the whole call: the packet at `cursor` failed, the ones before it are done.
+        const failed = done + (this.exports.cursor.value as number);
+        new DataView(this.memory.buffer).setUint32(verdictBase + failed * 4, 0xffffffff, true);
+        errors.push({ index: failed, message: `${this.info.source}: trap: ${(e as Error).message}` });
+        done = failed + 1;
+      }
+    }
+    const words = new Uint32Array(this.memory.buffer, verdictBase, count);
+    for (let i = 0; i < count; i++) {
+      const w = words[i];
+      if (w === 0) verdicts[i] = REJECT;
+      else if (w === 1) verdicts[i] = ACCEPT;
+      else {
+        verdicts[i] = ERROR;
+        if (w !== 0xffffffff) errors.push({ index: i, message: this.describeError(w) });
+      }
+    }
+    return errors.sort((a, b) => a.index - b.index);
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
