@@ -3,6 +3,7 @@
 // compiler/ only for the commands that compile).
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { benchCommand } from './cli-bench.js';
+import { checkCommand, compileCommand } from './cli-compile.js';
 import { runCommand } from './cli-run.js';
 import { EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
@@ -41,12 +42,40 @@ Exit codes: 0 success, 1 bad input (script or capture), 2 usage.`)
     });
 
   program
+    .command('compile')
+    .description('compile a filter script ahead of time into a .wasm module (docs/ABI.md)')
+    .argument('<filter>', 'a .lua script in the compiled subset')
+    .option('-o, --output <file>', 'the module to write (default: FILTER with .wasm)')
+    .option('--wat', 'also write the module as WebAssembly text (.wat)')
+    .option('--fuel <n>', 'default steps per filter call written into the module', positiveInt, 1_000_000)
+    .addOption(new Option('-O, --optimize <level>', 'binaryen optimization level').choices(['0', '1', '2', '3']).default('3'))
+    .addOption(new Option('--dump <stage>', 'print what a compiler pass made instead of writing a module').choices(['parse', 'check', 'ir', 'wat']))
+    .addHelpText('after', `
+Exit codes: 0 compiled, 1 the script has a syntax error or is outside the compiled subset (every reason is listed), 2 usage.`)
+    .action(async (filter: string, opts) => {
+      process.exitCode = await compileCommand(filter, { ...opts, optimize: Number(opts.optimize) });
+    });
+
+  program
+    .command('check')
+    .description('say which engine a script would run on, every reason, and the module size')
+    .argument('<filter>', 'a .lua script')
+    .option('--json', 'print the answer as JSON')
+    .addHelpText('after', `
+Exit codes: 0 checked (either engine), 1 syntax error, 2 usage.`)
+    .action(async (filter: string, opts) => {
+      process.exitCode = await checkCommand(filter, opts);
+    });
+
+  program
     .command('bench')
     .description('measure filters on every engine over captures held in memory')
     .argument('<inputs...>', 'filters (.lua, .wasm) then captures; with no capture, built-in synthetic traffic')
     .addOption(new Option('--engine <engine>', 'engines to measure').choices(['all', 'wasm', 'lua']).default('all'))
     .option('--samples <n>', 'timed samples per measurement (the median is reported)', positiveInt, 5)
     .option('--seconds <s>', 'minimum seconds per sample', positiveNumber, 1)
+    .option('--warmup <s>', 'seconds of warm-up before the samples', positiveNumber, 0.5)
+    .option('--workers <n>', 'also measure with N worker threads (and one), and report the scaling', positiveInt)
     .addOption(new Option('--layer <n>', 'what pkt is: 3 the network-layer packet, 2 the whole frame').choices(['2', '3']).default('3'))
     .option('--json', 'print the results as one JSON document')
     .option('-q, --quiet', 'no progress display')
