@@ -561,10 +561,13 @@ class Checker {
   }
 
   numResult(e: L.Node, ts: Ty[]): Ty {
-    const m = ts.reduce((x, t) => x | (t.m & NUM), 0);
-    if (m === (INT | FLOAT)) { this.reason(e, 'arithmetic on a value that may be an integer or a float'); return { m: FLOAT }; }
-    for (const t of ts) if (t.m & (STR | STATIC)) this.reason(e, 'arithmetic on a string, table or function');
-    return { m: m || INT };
+    let m = 0;
+    for (const t of ts) {
+      if ((t.m & NUM) === NUM) this.reason(e, 'arithmetic on a value that may be an integer or a float');
+      if (t.m & (STR | STATIC)) this.reason(e, 'arithmetic on a string, table or function');
+      m |= t.m & NUM;
+    }
+    return { m: m & FLOAT ? FLOAT : INT };
   }
 
   binary(e: L.BinaryExpression, st: State): Ann {
@@ -579,11 +582,14 @@ class Checker {
         return this.set(e, { ty: { m: FALSE | TRUE } });
       case '..': this.reason(e, 'string concatenation'); return this.set(e, { ty: { m: STR } });
       case '/': this.numResult(e, [a, b]); return this.set(e, { ty: { m: FLOAT } });
-      case '^':
+      case '^': {
         this.numResult(e, [a, b]);
+        const p = exactPow(a.c, b.c);
+        if (p !== null) return this.set(e, { ty: constTy({ k: 'float', v: p }) });
         if (!(b.c && (b.c.k === 'int' || b.c.k === 'float') && [0, 1, 2].includes(Number(b.c.v))))
           this.reason(e, "'^' with an exponent other than the constants 0, 1, 2");
         return this.set(e, { ty: { m: FLOAT } });
+      }
       case '&': case '|': case '~': case '<<': case '>>':
         if ((a.m | b.m) & FLOAT) this.reason(e, 'bitwise operation on a float');
         this.numResult(e, [a, b]);
@@ -784,6 +790,17 @@ class Checker {
     this.reason(e, callee.ty.m === NIL && base.type === 'Identifier' ? `call to unknown function '${base.name}'` : 'call of a value that is not a known function');
     return this.set(e, { ty: { m: NIL } });
   }
+}
+
+/** base^exp for constant integral operands when the result is exact in a double (so C's pow agrees). */
+function exactPow(a?: Const, b?: Const): number | null {
+  const int = (c?: Const) => (c?.k === 'int' ? c.v : c?.k === 'float' && Number.isInteger(c.v) && Math.abs(c.v) < 2 ** 53 ? BigInt(c.v) : null);
+  const x = int(a), n = int(b);
+  if (x === null || n === null || n < 0n || n > 1100n) return null;
+  const r = x ** n;
+  const abs = r < 0n ? -r : r;
+  if (abs < 1n << 53n || (abs & (abs - 1n)) === 0n && abs < 1n << 1023n) return Number(r);
+  return null;
 }
 
 const BOOL_MASK = FALSE | TRUE;
