@@ -3,9 +3,16 @@
 // has to be compiled, so running a .wasm never loads binaryen.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { ScriptError } from './errors.js';
+import { compileCached } from './compile-cache.js';
 import type { EngineName, Filter, FilterLimits } from './filter.js';
-import { createLuaFilter } from './lua-engine.js';
 import { WasmFilter } from './wasm-engine.js';
+
+// Wasmoon costs ~0.4 s to import: a compiled filter must not pay for it.
+async function createLuaFilter(...args: Parameters<typeof import('./lua-engine.js').createLuaFilter>) {
+  const { createLuaFilter: create } = await import('./lua-engine.js');
+  return create(...args);
+}
 
 export type EngineChoice = 'auto' | EngineName;
 
@@ -19,6 +26,8 @@ export interface LoadOptions {
   /** default 'auto': compiled when the script is in the subset, else the Lua engine */
   engine?: EngineChoice;
   limits?: Partial<FilterLimits>;
+  /** false: compile even if the compile cache holds this script (default: use it unless LUAPF_CACHE=off) */
+  cache?: boolean;
 }
 
 export interface LoadedFilter extends Filter {
@@ -61,11 +70,22 @@ export async function loadFilter(options: LoadOptions): Promise<LoadedFilter> {
   const source = Buffer.from(bytes).toString('latin1');
   if (engine === 'lua') return withReasons(await createLuaFilter(source, name, options.limits), []);
 
-  const { compile } = await import('../compiler/index.js');
-  const result = await compile(source, { file: name, fuel: options.limits?.fuel });
+  // Compiles through the disk cache (runtime/compile-cache.ts), which imports the compiler only on a miss.
+  const result = await compileCached(source, { file: name, fuel: options.limits?.fuel }, { cache: options.cache });
   if (result.ok) return withReasons(new WasmFilter(result.wasm, options.limits), []);
+  const syntax = result.stage === 'parse' ? result.errors[0] : undefined;
   if (engine === 'wasm') {
+    if (syntax) throw new ScriptError('syntax', name, syntax.line, syntax.column, syntax.message);
     throw new EngineUnavailableError(`${name} cannot be compiled:\n  ${result.reasons.join('\n  ')}`, result.reasons);
   }
-  return withReasons(await createLuaFilter(source, name, options.limits), result.reasons);
+  try {
+    // Lua itself is the judge of syntax (luaparse knows Lua 5.3 only), but
+    // luaparse's message carries the column, so prefer it on the same line.
+    return withReasons(await createLuaFilter(source, name, options.limits), result.reasons);
+  } catch (e) {
+    if (syntax && e instanceof ScriptError && e.kind === 'syntax' && (e.line === undefined || e.line === syntax.line)) {
+      throw new ScriptError('syntax', name, syntax.line, syntax.column, syntax.message);
+    }
+    throw e;
+  }
 }
