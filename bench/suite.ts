@@ -7,12 +7,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchFilter, packetSetFromRecords, type BenchResult, type PacketSet } from '../runtime/bench.js';
-import { readCaptureFile } from '../runtime/capture.js';
+import { benchFilter, loadPacketSet, packetSetFromRecords, type BenchResult, type PacketSet } from '../runtime/bench.js';
+import { syntheticTraffic } from '../runtime/traffic.js';
 import { ACCEPT, REJECT, type Filter, type FilterError, type PacketBatch } from '../runtime/filter.js';
 import { loadFilter } from '../runtime/load.js';
 import { WasmFilter } from '../runtime/wasm-engine.js';
 import { BASELINE_NAMES, TS_BASELINES, baselineWat, type PacketCheck } from './baselines.js';
+import { PAYLOAD_BASELINES } from './payload-baselines.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shared = resolve(root, '..', 'shared');
@@ -35,12 +36,14 @@ interface SuiteOptions {
   filters: string[];
   captures: string[];
   interpreter: boolean;
+  payload: string[];
 }
 
 function parseArgs(argv: string[]): SuiteOptions {
   const o: SuiteOptions = {
     scale: 0.05, samples: 5, seconds: 0.5, out: join(root, 'bench-results', 'classic.json'),
     filters: BASELINE_NAMES, captures: ['ping-flood', 'tcp-1k', 'web-mix', 'many-protocols'], interpreter: true,
+    payload: Object.keys(PAYLOAD_BASELINES),
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -52,11 +55,13 @@ function parseArgs(argv: string[]): SuiteOptions {
     else if (a === '--filters') o.filters = next().split(',');
     else if (a === '--captures') o.captures = next().split(',');
     else if (a === '--no-interpreter') o.interpreter = false;
+    else if (a === '--payload') o.payload = next().split(',').filter((x) => x !== '');
     else if (a === '--help' || a === '-h') {
       process.stdout.write(`usage: npm run bench -- [--scale F] [--samples N] [--seconds S] [--filters a,b] [--captures a,b] [--no-interpreter] [--out FILE]
   --scale F     size of the generated captures relative to pflua-bench's (default 0.05; 1 = about 840 MB)
   --samples N   timed samples per cell, the median is reported (default 5)
   --seconds S   minimum seconds per sample (default 0.5)
+  --payload a,b payload filters of examples/ to measure (default: all; '' for none), over the captures plus synthetic-mix
 `);
       process.exit(0);
     } else throw new Error(`unknown option ${a} (try --help)`);
@@ -79,6 +84,8 @@ class CheckFilter implements Filter {
 async function baselineModule(name: string): Promise<Uint8Array> {
   const { default: binaryen } = await import('binaryen');
   const module = binaryen.parseText(baselineWat(name));
+  // New binaryen modules enable no features; the ABI exports mutable globals.
+  module.setFeatures(binaryen.Features.MutableGlobals);
   const info = { abi: 1, compiler: 'hand-written', source: `${name}.wat`, sourceHash: '', options: {}, memory: { minPages: 1 }, errors: [] };
   module.addCustomSection('luapf', new TextEncoder().encode(JSON.stringify(info)));
   if (!module.validate()) throw new Error(`baseline ${name} does not validate`);
@@ -98,7 +105,7 @@ function captureSets(o: SuiteOptions): PacketSet[] {
   }
   return o.captures.map((c) => {
     const path = c === 'many-protocols' ? join(shared, 'corpus', 'pcap', 'many-protocols.pcap') : join(dir, `${c}.pcap`);
-    return packetSetFromRecords(c, readCaptureFile(path).records);
+    return loadPacketSet(path, 3, c);
   });
 }
 
@@ -107,57 +114,96 @@ interface Cell {
   capture: string;
   packets: number;
   results: Record<string, BenchResult>;
+  /** runners that could not run this filter (e.g. luapf-wasm on a script outside the compiled subset) */
+  skipped: Record<string, string>;
   reference: { libpcap: number; pflua: number } | null;
   ratios: Record<string, number>;
   agree: boolean;
+}
+
+type Runner = [label: string, make: () => Promise<Filter>];
+
+async function measureCell(o: SuiteOptions, filter: string, set: PacketSet, runners: Runner[]): Promise<Cell> {
+  const results: Record<string, BenchResult> = {};
+  const skipped: Record<string, string> = {};
+  for (const [label, make] of runners) {
+    process.stderr.write(`${filter} × ${set.name}: ${label} ...`);
+    let f: Filter;
+    try {
+      f = await make();
+    } catch (e) {
+      skipped[label] = (e as Error).message.replace(/\s*\n\s*/g, '; ');
+      process.stderr.write(` not run: ${skipped[label]}\n`);
+      continue;
+    }
+    // The interpreter is ~100× slower: fewer, shorter samples keep the suite's time sane.
+    const interpreted = label === 'luapf-lua';
+    results[label] = benchFilter(f, set, {
+      samples: interpreted ? Math.min(3, o.samples) : o.samples,
+      sampleSeconds: interpreted ? Math.min(o.seconds, 0.5) : o.seconds,
+      warmupSeconds: interpreted ? 0 : 0.3,
+    });
+    f.close();
+    process.stderr.write(` ${results[label].medianMpps.toFixed(2)} Mpps\n`);
+  }
+  const ratios: Record<string, number> = {};
+  const wasm = results['luapf-wasm']?.medianMpps;
+  if (wasm !== undefined) {
+    for (const other of ['hand-wasm', 'hand-ts', 'luapf-lua']) {
+      if (results[other]) ratios[`luapf-wasm/${other}`] = wasm / results[other].medianMpps;
+    }
+  } else if (results['hand-ts'] && results['luapf-lua']) {
+    ratios['luapf-lua/hand-ts'] = results['luapf-lua'].medianMpps / results['hand-ts'].medianMpps;
+  }
+  const ref = REFERENCE[filter]?.[set.name];
+  return {
+    filter, capture: set.name, packets: set.count, results, skipped,
+    reference: ref ? { libpcap: ref[0], pflua: ref[1] } : null, ratios,
+    agree: new Set(Object.values(results).map((r) => r.accepted)).size === 1,
+  };
 }
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const sets = captureSets(o);
   const cells: Cell[] = [];
-  const memoryBytes = Math.max(...sets.map((s) => s.totalBytes + s.count * 20)) + (64 << 20);
+  const memoryFor = (list: PacketSet[]) => Math.max(...list.map((s) => s.bytes.length + s.count * 20)) + (64 << 20);
+  const memoryBytes = memoryFor(sets);
   for (const name of o.filters) {
     const path = join(shared, 'bench', 'filters', `${name}.lua`);
     const wasmBaseline = await baselineModule(name);
     for (const set of sets) {
-      const runners: [string, () => Promise<Filter>][] = [
+      const runners: Runner[] = [
         ['luapf-wasm', () => loadFilter({ path, engine: 'wasm', limits: { memoryBytes } })],
         ['hand-wasm', async () => new WasmFilter(wasmBaseline, { memoryBytes })],
         ['hand-ts', async () => new CheckFilter(TS_BASELINES[name])],
       ];
       if (o.interpreter) runners.push(['luapf-lua', () => loadFilter({ path, engine: 'lua', limits: { memoryBytes } })]);
-      const results: Record<string, BenchResult> = {};
-      for (const [label, make] of runners) {
-        process.stderr.write(`${name} × ${set.name}: ${label} ...`);
-        const filter = await make();
-        // The interpreter is ~100× slower: fewer, shorter samples keep the suite's time sane.
-        const interpreted = label === 'luapf-lua';
-        results[label] = benchFilter(filter, set, {
-          samples: interpreted ? Math.min(3, o.samples) : o.samples,
-          sampleSeconds: interpreted ? Math.min(o.seconds, 0.5) : o.seconds,
-          warmupSeconds: interpreted ? 0 : 0.3,
-        });
-        filter.close();
-        process.stderr.write(` ${results[label].medianMpps.toFixed(2)} Mpps\n`);
-      }
-      const accepted = new Set(Object.values(results).map((r) => r.accepted));
-      const wasm = results['luapf-wasm'].medianMpps;
-      const ratios: Record<string, number> = {
-        'luapf-wasm/hand-wasm': wasm / results['hand-wasm'].medianMpps,
-        'luapf-wasm/hand-ts': wasm / results['hand-ts'].medianMpps,
-      };
-      if (results['luapf-lua']) ratios['luapf-wasm/luapf-lua'] = wasm / results['luapf-lua'].medianMpps;
-      const ref = REFERENCE[name]?.[set.name];
-      cells.push({
-        filter: name, capture: set.name, packets: set.count, results,
-        reference: ref ? { libpcap: ref[0], pflua: ref[1] } : null, ratios, agree: accepted.size === 1,
-      });
+      cells.push(await measureCell(o, name, set, runners));
+    }
+  }
+  // Payload filters: the captures above have little payload of interest, so the built-in mix is added.
+  const payloadSets = o.payload.length > 0 ? [packetSetFromRecords('synthetic-mix', syntheticTraffic()), ...sets] : [];
+  const payloadMemory = payloadSets.length > 0 ? memoryFor(payloadSets) : 0;
+  for (const name of o.payload) {
+    const entry = PAYLOAD_BASELINES[name];
+    if (!entry) throw new Error(`unknown payload filter ${name} (known: ${Object.keys(PAYLOAD_BASELINES).join(', ')})`);
+    const path = join(root, entry[0]);
+    for (const set of payloadSets) {
+      const runners: Runner[] = [
+        ['luapf-wasm', () => loadFilter({ path, engine: 'wasm', limits: { memoryBytes: payloadMemory } })],
+        ['hand-ts', async () => new CheckFilter(entry[1])],
+      ];
+      if (o.interpreter) runners.push(['luapf-lua', () => loadFilter({ path, engine: 'lua', limits: { memoryBytes: payloadMemory } })]);
+      cells.push(await measureCell(o, name, set, runners));
     }
   }
   mkdirSync(dirname(o.out), { recursive: true });
   writeFileSync(o.out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, options: o, cells }, null, 2)}\n`);
-  process.stdout.write(formatTable(cells, sets.map((s) => s.name)));
+  process.stdout.write(formatTable(cells.filter((c) => o.filters.includes(c.filter)), sets.map((s) => s.name)));
+  if (payloadSets.length > 0) {
+    process.stdout.write(`\n${formatTable(cells.filter((c) => o.payload.includes(c.filter)), payloadSets.map((s) => s.name))}`);
+  }
   process.stdout.write(`\nJSON: ${o.out}\n`);
   if (cells.some((c) => !c.agree)) {
     process.stderr.write('accept counts differ between luapf and the baselines: see "agree" in the JSON\n');
@@ -165,9 +211,11 @@ async function main(): Promise<void> {
   }
 }
 
+const fmt = (r: BenchResult | undefined) => (r ? r.medianMpps.toFixed(r.medianMpps < 1 ? 3 : 1) : '-');
+
 function formatTable(cells: Cell[], captures: string[]): string {
   const lines = [
-    'Mpps, median of samples: luapf compiled (hand-written Wasm, TypeScript) [libpcap / pflua reference]',
+    'Mpps, median of samples: luapf compiled (hand-written Wasm, TypeScript, luapf interpreted) [libpcap / pflua reference]; x: compiled / hand-written Wasm',
     ['filter', ...captures].join(' | '),
   ];
   for (const filter of [...new Set(cells.map((c) => c.filter))]) {
@@ -177,8 +225,9 @@ function formatTable(cells: Cell[], captures: string[]): string {
       if (!c) { row.push('-'); continue; }
       const r = c.results;
       const ref = c.reference ? ` [${c.reference.libpcap} / ${c.reference.pflua}]` : '';
-      const lua = r['luapf-lua'] ? `, lua ${r['luapf-lua'].medianMpps.toFixed(2)}` : '';
-      row.push(`${r['luapf-wasm'].medianMpps.toFixed(1)} (${r['hand-wasm'].medianMpps.toFixed(1)}, ${r['hand-ts'].medianMpps.toFixed(1)}${lua})${ref}${c.agree ? '' : ' DISAGREE'}`);
+      const vsHand = c.ratios['luapf-wasm/hand-wasm'] !== undefined ? ` x${c.ratios['luapf-wasm/hand-wasm'].toFixed(2)}` : '';
+      const compiled = r['luapf-wasm'] ? fmt(r['luapf-wasm']) : 'not compiled';
+      row.push(`${compiled} (${fmt(r['hand-wasm'])}, ${fmt(r['hand-ts'])}, ${fmt(r['luapf-lua'])})${vsHand}${ref}${c.agree ? '' : ' DISAGREE'}`);
     }
     lines.push(row.join(' | '));
   }

@@ -1,20 +1,24 @@
 // Throughput measurement: packets held in memory, a warm-up, then several
 // timed samples; the figure reported is the median. Compiled filters run on
-// packets laid out once in their own memory (no copy per run), so what is
-// timed is the filter and the batch loop, as in pflua-bench.
-import type { CaptureRecord } from './capture.js';
+// packets laid out once in their own memory (no copy per pass), one Wasm
+// call per batch, and the verdict words are counted straight from that
+// memory, so what is timed is the filter and the batch loop, as in
+// pflua-bench. Other engines go through Filter.filterBatch.
+import type { CaptureIndex, CaptureRecord } from './capture.js';
+import { indexCaptureFile } from './capture.js';
 import { ACCEPT, ERROR, type Filter, type PacketBatch } from './filter.js';
-import { networkOffset } from './link.js';
+import { networkOffset, networkOffsetFn, type Layer, type OffsetFn } from './link.js';
 import { WasmFilter } from './wasm-engine.js';
 
-/** Packets of one capture, contiguous in memory: a PacketBatch over all of them. */
+/** Packets of one capture, held in memory: a PacketBatch over all of them. */
 export interface PacketSet extends PacketBatch {
   name: string;
   /** bytes of all packets as handed to the filter */
   totalBytes: number;
 }
 
-export function packetSetFromRecords(name: string, records: Iterable<CaptureRecord>, layer: 2 | 3 = 3): PacketSet {
+/** Builds a set from record objects (the built-in traffic); packets are copied contiguously. */
+export function packetSetFromRecords(name: string, records: Iterable<CaptureRecord>, layer: Layer = 3): PacketSet {
   const packets: Uint8Array[] = [];
   const sec: number[] = [];
   const nsec: number[] = [];
@@ -42,6 +46,38 @@ export function packetSetFromRecords(name: string, records: Iterable<CaptureReco
   };
 }
 
+/**
+ * A set over a columnar capture index: no copy and no object per packet, the
+ * packets stay where the file's bytes are (offsets skip the link header).
+ */
+export function packetSetFromIndex(name: string, index: CaptureIndex, layer: Layer = 3): PacketSet {
+  const n = index.count;
+  const offsets = new Uint32Array(n);
+  const lengths = new Uint32Array(n);
+  let totalBytes = 0;
+  let fnFor = -1;
+  let fn: OffsetFn = () => 0;
+  for (let i = 0; i < n; i++) {
+    const lt = index.linkType[i];
+    if (lt !== fnFor) { fn = networkOffsetFn(lt, layer); fnFor = lt; }
+    const start = index.dataOffset[i];
+    const len = index.capLen[i];
+    const skip = Math.min(len, fn(index.bytes.subarray(start, start + len)));
+    offsets[i] = start + skip;
+    lengths[i] = len - skip;
+    totalBytes += len - skip;
+  }
+  return {
+    name, bytes: index.bytes, offsets, lengths, count: n, totalBytes,
+    timestampsSec: index.tsSec, timestampsNsec: index.tsNsec,
+  };
+}
+
+/** Reads a capture file into a set (throws CaptureError / LinkTypeError). */
+export function loadPacketSet(path: string, layer: Layer = 3, name = path): PacketSet {
+  return packetSetFromIndex(name, indexCaptureFile(path), layer);
+}
+
 export interface BenchOptions {
   /** timed samples (default 5); the median is reported */
   samples?: number;
@@ -51,11 +87,15 @@ export interface BenchOptions {
   warmupSeconds?: number;
   /** packets per engine call (default 1024) */
   batchSize?: number;
+  /** called after every sample (progress displays) */
+  onSample?: (done: number, of: number) => void;
 }
 
 export interface BenchResult {
   capture: string;
   engine: string;
+  /** worker threads used (absent: measured in the calling thread) */
+  workers?: number;
   packets: number;
   accepted: number;
   errors: number;
@@ -64,50 +104,76 @@ export interface BenchResult {
   medianMpps: number;
   minMpps: number;
   maxMpps: number;
+  /** (max - min) / 2 / median, in percent */
+  spreadPct: number;
   nsPerPacket: number;
   gbps: number;
 }
 
-/** One pass over the whole set; returns accepted and errored counts. */
-type Pass = () => { accepted: number; errors: number };
+/** One pass over a set (or a share of its batches); returns accepted and errored counts. */
+export type Pass = () => { accepted: number; errors: number; packets: number };
 
-function wasmPass(filter: WasmFilter, set: PacketSet, batchSize: number): Pass {
-  // Lay out descriptors, a verdict area and the packets once.
+/** Batches [first, first + stride, ...) of a set of `count` packets. */
+export interface Share { first: number; stride: number }
+const ALL: Share = { first: 0, stride: 1 };
+
+/**
+ * Lays the set out once in the module's memory: descriptors, a verdict area
+ * per batch, then the packets, and returns a pass that makes one Wasm call
+ * per batch and counts the verdict words in bulk.
+ */
+export function wasmPass(filter: WasmFilter, set: PacketSet, batchSize: number, share: Share = ALL): Pass {
+  const batches = Math.ceil(set.count / batchSize);
   const descBytes = set.count * 16;
-  const base = filter.reserve(descBytes + batchSize * 4 + set.totalBytes);
+  // Only the bytes the packets span are copied (a capture's file headers are not needed but are small).
+  let lo = set.count > 0 ? Infinity : 0;
+  let hi = 0;
+  for (let i = 0; i < set.count; i++) {
+    if (set.offsets[i] < lo) lo = set.offsets[i];
+    if (set.offsets[i] + set.lengths[i] > hi) hi = set.offsets[i] + set.lengths[i];
+  }
+  const span = Math.max(0, hi - lo);
+  const base = filter.reserve(descBytes + batchSize * 4 + span);
   const verdictBase = base + descBytes;
   const packetBase = verdictBase + batchSize * 4;
-  new Uint8Array(filter.memory.buffer).set(set.bytes.subarray(0, set.totalBytes), packetBase);
+  new Uint8Array(filter.memory.buffer).set(set.bytes.subarray(lo, hi), packetBase);
   const view = new DataView(filter.memory.buffer);
   for (let i = 0; i < set.count; i++) {
-    view.setUint32(base + i * 16, packetBase + set.offsets[i], true);
-    view.setUint32(base + i * 16 + 4, set.lengths[i], true);
-    view.setBigInt64(base + i * 16 + 8,
-      BigInt(set.timestampsSec[i]) * 1_000_000_000n + BigInt(set.timestampsNsec[i]), true);
+    const d = base + i * 16;
+    view.setUint32(d, packetBase + set.offsets[i] - lo, true);
+    view.setUint32(d + 4, set.lengths[i], true);
+    view.setBigInt64(d + 8, BigInt(set.timestampsSec[i]) * 1_000_000_000n + BigInt(set.timestampsNsec[i]), true);
   }
-  const verdicts = new Uint8Array(batchSize);
+  const words = new Uint32Array(filter.memory.buffer, verdictBase, batchSize);
   return () => {
     let accepted = 0;
     let errors = 0;
-    for (let start = 0; start < set.count; start += batchSize) {
+    let packets = 0;
+    for (let b = share.first; b < batches; b += share.stride) {
+      const start = b * batchSize;
       const n = Math.min(batchSize, set.count - start);
-      filter.runResident(base + start * 16, verdictBase, n, verdicts);
+      filter.runRaw(base + start * 16, verdictBase, n);
       for (let i = 0; i < n; i++) {
-        if (verdicts[i] === ACCEPT) accepted++;
-        else if (verdicts[i] === ERROR) errors++;
+        const w = words[i];
+        if (w === 1) accepted++;
+        else if (w !== 0) errors++;
       }
+      packets += n;
     }
-    return { accepted, errors };
+    return { accepted, errors, packets };
   };
 }
 
-function genericPass(filter: Filter, set: PacketSet, batchSize: number): Pass {
+export function genericPass(filter: Filter, set: PacketSet, batchSize: number, share: Share = ALL): Pass {
   const verdicts = new Uint8Array(batchSize);
   const batch: PacketBatch = { ...set };
+  const batches = Math.ceil(set.count / batchSize);
   return () => {
     let accepted = 0;
     let errors = 0;
-    for (let start = 0; start < set.count; start += batchSize) {
+    let packets = 0;
+    for (let b = share.first; b < batches; b += share.stride) {
+      const start = b * batchSize;
       const n = Math.min(batchSize, set.count - start);
       batch.offsets = set.offsets.subarray(start, start + n);
       batch.lengths = set.lengths.subarray(start, start + n);
@@ -119,9 +185,14 @@ function genericPass(filter: Filter, set: PacketSet, batchSize: number): Pass {
         if (verdicts[i] === ACCEPT) accepted++;
         else if (verdicts[i] === ERROR) errors++;
       }
+      packets += n;
     }
-    return { accepted, errors };
+    return { accepted, errors, packets };
   };
+}
+
+export function makePass(filter: Filter, set: PacketSet, batchSize: number, share: Share = ALL): Pass {
+  return filter instanceof WasmFilter ? wasmPass(filter, set, batchSize, share) : genericPass(filter, set, batchSize, share);
 }
 
 export function median(values: readonly number[]): number {
@@ -130,47 +201,73 @@ export function median(values: readonly number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+const now = () => Number(process.hrtime.bigint());
+
+/** Runs passes for at least `ns` nanoseconds; returns packets done and the time taken. */
+export function timePasses(pass: Pass, ns: number): { packets: number; elapsedNs: number } {
+  let packets = 0;
+  const start = now();
+  let elapsed = 0;
+  do {
+    packets += pass().packets;
+    elapsed = now() - start;
+  } while (elapsed < ns);
+  return { packets, elapsedNs: elapsed };
+}
+
 /**
- * Measures `filter` over `set`. Filters keep state across packets, so every
- * pass continues the same run; the accept count of the first pass is the one
- * reported (later passes may differ for stateful filters).
+ * Runs passes for at least `ns`, then on until the rate settles (two 50 ms
+ * slices within 5% of each other), for at most `ns` + 5 s. Wasm code starts
+ * in V8's baseline compiler and is swapped for optimized code by a
+ * background job that can queue behind other compiles (binaryen's own, in a
+ * process that just compiled): a fixed warm-up would time the baseline code.
+ */
+export function warmUp(pass: Pass, ns: number): void {
+  const start = now();
+  while (now() - start < ns) pass();
+  const deadline = start + ns + 5e9;
+  let previous = 0;
+  for (;;) {
+    const t = timePasses(pass, 50e6);
+    const rate = t.packets / t.elapsedNs;
+    if ((previous > 0 && Math.abs(rate - previous) <= 0.05 * Math.max(rate, previous)) || now() > deadline) return;
+    previous = rate;
+  }
+}
+
+/** Assembles a result from per-sample Mpps. */
+export function summarize(
+  set: PacketSet, engine: string, first: { accepted: number; errors: number }, mpps: number[], workers?: number,
+): BenchResult {
+  const med = median(mpps);
+  const min = Math.min(...mpps);
+  const max = Math.max(...mpps);
+  return {
+    capture: set.name, engine, ...(workers !== undefined ? { workers } : {}),
+    packets: set.count, accepted: first.accepted, errors: first.errors,
+    samples: mpps, medianMpps: med, minMpps: min, maxMpps: max,
+    spreadPct: med > 0 ? ((max - min) / 2 / med) * 100 : 0,
+    nsPerPacket: med > 0 ? 1e3 / med : Infinity,
+    gbps: (med * 1e6 * (set.totalBytes / Math.max(1, set.count)) * 8) / 1e9,
+  };
+}
+
+/**
+ * Measures `filter` over `set` in this thread. Filters keep state across
+ * packets, so every pass continues the same run; the accept count of the
+ * first pass is the one reported (later passes may differ for stateful filters).
  */
 export function benchFilter(filter: Filter, set: PacketSet, options: BenchOptions = {}): BenchResult {
   const samples = options.samples ?? 5;
   const sampleNs = (options.sampleSeconds ?? 1) * 1e9;
-  const warmupNs = (options.warmupSeconds ?? 0.5) * 1e9;
-  const batchSize = options.batchSize ?? 1024;
-  const pass = filter instanceof WasmFilter ? wasmPass(filter, set, batchSize) : genericPass(filter, set, batchSize);
-
+  const pass = makePass(filter, set, options.batchSize ?? 1024);
   const first = pass();
-  const now = () => Number(process.hrtime.bigint());
-  const warmEnd = now() + warmupNs;
-  while (now() < warmEnd) pass();
-
+  warmUp(pass, (options.warmupSeconds ?? 0.5) * 1e9);
   const mpps: number[] = [];
   for (let s = 0; s < samples; s++) {
-    let packets = 0;
-    const start = now();
-    let elapsed = 0;
-    do {
-      pass();
-      packets += set.count;
-      elapsed = now() - start;
-    } while (elapsed < sampleNs);
-    mpps.push((packets / elapsed) * 1e3);
+    const t = timePasses(pass, sampleNs);
+    mpps.push((t.packets / t.elapsedNs) * 1e3);
+    options.onSample?.(s + 1, samples);
   }
-  const med = median(mpps);
-  return {
-    capture: set.name,
-    engine: filter.engine,
-    packets: set.count,
-    accepted: first.accepted,
-    errors: first.errors,
-    samples: mpps,
-    medianMpps: med,
-    minMpps: Math.min(...mpps),
-    maxMpps: Math.max(...mpps),
-    nsPerPacket: 1e3 / med,
-    gbps: (med * 1e6 * (set.totalBytes / Math.max(1, set.count)) * 8) / 1e9,
-  };
+  return summarize(set, filter.engine, first, mpps);
 }

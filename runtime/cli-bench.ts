@@ -1,7 +1,11 @@
 // `luapf bench`: every filter on every engine over every capture, in one
-// process, with accept counts checked equal across engines.
-import { readCaptureFile } from './capture.js';
-import { benchFilter, packetSetFromRecords, type BenchResult, type PacketSet } from './bench.js';
+// process, with accept counts checked equal across engines. Captures are
+// held in memory (columnar index: no object per packet); with no capture,
+// built-in synthetic traffic is used so that it works on a fresh clone.
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { benchFilter, loadPacketSet, packetSetFromRecords, type BenchResult, type PacketSet } from './bench.js';
+import { benchWorkers } from './bench-worker.js';
 import { EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK } from './exit-codes.js';
 import { describeLoadError } from './cli-run.js';
 import type { EngineName } from './filter.js';
@@ -12,6 +16,10 @@ export interface BenchCommandOptions {
   engine: string;
   samples: number;
   seconds: number;
+  /** seconds of warm-up per measurement (default 0.5) */
+  warmup?: number;
+  /** also measure with this many worker threads (and with one, for the scaling) */
+  workers?: number;
   json?: boolean;
   layer: string;
   quiet?: boolean;
@@ -22,16 +30,50 @@ interface FilterReport {
   results: BenchResult[];
   /** engines that could not run this filter, with why */
   skipped: { engine: EngineName; reason: string }[];
+  /** accept counts differ between engines on these captures */
+  disagree: string[];
+  /** workers=N Mpps / workers=1 Mpps, per engine and capture */
+  scaling: { engine: string; capture: string; workers: number; ratio: number }[];
 }
 
 const isFilterFile = (path: string) => /\.(lua|wasm)$/i.test(path);
+
+/** A progress bar on standard error, redrawn at most every 100 ms. */
+class ProgressBar {
+  private done = 0;
+  private last = 0;
+  private label = '';
+  constructor(private readonly total: number, private readonly enabled: boolean) {}
+  step(label?: string): void {
+    if (label !== undefined) this.label = label;
+    else this.done++;
+    this.draw(label !== undefined);
+  }
+  private draw(force: boolean): void {
+    if (!this.enabled) return;
+    const t = Date.now();
+    if (!force && t - this.last < 100) return;
+    this.last = t;
+    const width = 24;
+    const filled = Math.min(width, Math.round((this.done / Math.max(1, this.total)) * width));
+    const cols = process.stderr.columns ?? 100;
+    const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done}/${this.total} ${this.label}`;
+    process.stderr.write(`\r\x1b[K${line.slice(0, cols - 1)}`);
+  }
+  clear(): void {
+    if (this.enabled) process.stderr.write('\r\x1b[K');
+  }
+}
+
+function memoryFor(set: PacketSet): number {
+  return set.bytes.length + set.count * 20 + (64 << 20);
+}
 
 export async function benchCommand(inputs: string[], opts: BenchCommandOptions): Promise<number> {
   const filters = inputs.filter(isFilterFile);
   const captures = inputs.filter((p) => !isFilterFile(p));
   const layer = Number(opts.layer) as 2 | 3;
-  const progress = !opts.quiet && process.stderr.isTTY;
-  const log = (s: string) => { if (progress) process.stderr.write(s); };
+  const workers = opts.workers ?? 0;
 
   const sets: PacketSet[] = [];
   if (captures.length === 0) {
@@ -39,7 +81,7 @@ export async function benchCommand(inputs: string[], opts: BenchCommandOptions):
   }
   for (const path of captures) {
     try {
-      sets.push(packetSetFromRecords(path, readCaptureFile(path).records, layer));
+      sets.push(loadPacketSet(path, layer));
     } catch (e) {
       process.stderr.write(`luapf: ${(e as Error).message}\n`);
       return EXIT_BAD_INPUT;
@@ -47,67 +89,105 @@ export async function benchCommand(inputs: string[], opts: BenchCommandOptions):
   }
 
   const engines: EngineName[] = opts.engine === 'all' ? ['wasm', 'lua'] : [opts.engine as EngineName];
+  const runsPerCell = 1 + (workers > 1 ? 2 : workers === 1 ? 1 : 0);
+  const bar = new ProgressBar(filters.length * engines.length * sets.length * runsPerCell * opts.samples, !opts.quiet && !opts.json && process.stderr.isTTY === true);
+  const bench = { samples: opts.samples, sampleSeconds: opts.seconds, warmupSeconds: opts.warmup ?? 0.5, onSample: () => bar.step() };
   const reports: FilterReport[] = [];
   let status = EXIT_OK;
-  for (const path of filters) {
-    const report: FilterReport = { filter: path, results: [], skipped: [] };
-    reports.push(report);
-    for (const engine of engines) {
-      for (const set of sets) {
-        let filter;
-        try {
-          // A fresh instance per capture: state from one capture must not leak into the next.
-          filter = await loadFilter({ path, engine, limits: { memoryBytes: set.totalBytes + set.count * 20 + (64 << 20) } });
-        } catch (e) {
-          const reason = describeLoadError(e);
-          if (reason === undefined) throw e;
-          if (engines.length === 1 || engine === 'lua') {
-            process.stderr.write(`luapf: ${reason}\n`);
-            return EXIT_BAD_INPUT;
+  try {
+    for (const path of filters) {
+      const report: FilterReport = { filter: path, results: [], skipped: [], disagree: [], scaling: [] };
+      reports.push(report);
+      let source: Uint8Array;
+      try {
+        source = readFileSync(path);
+      } catch (e) {
+        process.stderr.write(`luapf: ${describeLoadError(e) ?? (e as Error).message}\n`);
+        return EXIT_BAD_INPUT;
+      }
+      for (const engine of engines) {
+        for (const set of sets) {
+          let filter;
+          const limits = { memoryBytes: memoryFor(set) };
+          try {
+            // A fresh instance per capture: state from one capture must not leak into the next.
+            filter = await loadFilter({ source, name: basename(path), engine, limits });
+          } catch (e) {
+            const reason = describeLoadError(e);
+            if (reason === undefined) throw e;
+            if (engines.length === 1 || engine === 'lua') {
+              bar.clear();
+              process.stderr.write(`luapf: ${reason}\n`);
+              return EXIT_BAD_INPUT;
+            }
+            report.skipped.push({ engine, reason: reason.replace(/\s*\n\s*/g, '; ') });
+            break;
           }
-          report.skipped.push({ engine, reason: reason.replace(/\s*\n\s*/g, '; ') });
-          break;
+          bar.step(`${basename(path)} [${engine}] ${set.name}`);
+          try {
+            report.results.push(benchFilter(filter, set, bench));
+          } finally {
+            filter.close();
+          }
+          if (workers > 0) {
+            const spec = { source, name: basename(path), engine, limits };
+            const counts = workers > 1 ? [1, workers] : [1];
+            const byCount = new Map<number, BenchResult>();
+            for (const n of counts) {
+              bar.step(`${basename(path)} [${engine}] ${set.name} × ${n} worker${n > 1 ? 's' : ''}`);
+              const r = await benchWorkers(spec, set, n, bench);
+              byCount.set(n, r);
+              report.results.push(r);
+            }
+            if (workers > 1) {
+              report.scaling.push({ engine, capture: set.name, workers, ratio: byCount.get(workers)!.medianMpps / byCount.get(1)!.medianMpps });
+            }
+          }
         }
-        log(`${path} [${engine}] ${set.name}: measuring ${opts.samples} × ${opts.seconds}s ...`);
-        try {
-          report.results.push(benchFilter(filter, set, { samples: opts.samples, sampleSeconds: opts.seconds }));
-        } finally {
-          filter.close();
-          log('\r\x1b[K');
+      }
+      for (const set of sets) {
+        const counts = new Set(report.results.filter((r) => r.capture === set.name).map((r) => r.accepted));
+        if (counts.size > 1) {
+          bar.clear();
+          process.stderr.write(`luapf: engines disagree on ${path} over ${set.name}: accept counts ${[...counts].join(' vs ')}\n`);
+          report.disagree.push(set.name);
+          status = EXIT_DISAGREE;
         }
       }
     }
-    for (const set of sets) {
-      const counts = new Set(report.results.filter((r) => r.capture === set.name).map((r) => r.accepted));
-      if (counts.size > 1) {
-        process.stderr.write(`luapf: engines disagree on ${path} over ${set.name}: accept counts ${[...counts].join(' vs ')}\n`);
-        status = EXIT_DISAGREE;
-      }
-    }
+  } finally {
+    bar.clear();
   }
 
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ samples: opts.samples, sampleSeconds: opts.seconds, filters: reports }, null, 2)}\n`);
+    const doc = { samples: opts.samples, sampleSeconds: opts.seconds, layer, node: process.version, filters: reports };
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
-    process.stdout.write(formatReports(reports));
+    process.stdout.write(reports.map(formatReport).join('\n'));
   }
   return status;
 }
 
-function formatReports(reports: FilterReport[]): string {
-  const rows: string[][] = [['filter', 'engine', 'capture', 'packets', 'accepted', 'Mpps', 'spread', 'ns/pkt', 'Gbit/s']];
-  for (const report of reports) {
-    for (const r of report.results) {
-      rows.push([
-        report.filter, r.engine, r.capture, String(r.packets), String(r.accepted),
-        r.medianMpps.toFixed(2), `${r.minMpps.toFixed(2)}–${r.maxMpps.toFixed(2)}`,
-        r.nsPerPacket.toFixed(1), r.gbps.toFixed(2),
-      ]);
-    }
-    for (const s of report.skipped) rows.push([report.filter, s.engine, `(not run: ${s.reason})`, '', '', '', '', '', '']);
+function formatReport(report: FilterReport): string {
+  const rows: string[][] = [['engine', 'capture', 'packets', 'accepted', 'Mpps', '±%', 'min–max', 'ns/pkt', 'Gbit/s']];
+  for (const r of report.results) {
+    rows.push([
+      r.workers !== undefined ? `${r.engine} ×${r.workers}w` : r.engine, r.capture, String(r.packets), String(r.accepted),
+      r.medianMpps.toFixed(2), r.spreadPct.toFixed(1), `${r.minMpps.toFixed(2)}–${r.maxMpps.toFixed(2)}`,
+      r.nsPerPacket.toFixed(1), r.gbps.toFixed(3),
+    ]);
   }
-  const widths = rows[0].map((_, i) => Math.max(...rows.filter((r) => r[3] !== '').map((r) => r[i].length)));
-  return `${rows.map((r) => (r[3] === ''
-    ? `${r[0].padEnd(widths[0])}  ${r[1].padEnd(widths[1])}  ${r[2]}`
-    : r.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '))).join('\n')}\n`;
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const lines = [`${report.filter}`];
+  for (const r of rows) lines.push(`  ${r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}`);
+  for (const s of report.skipped) lines.push(`  ${s.engine}: not run: ${s.reason}`);
+  // Compiled vs interpreted, same capture, same run: the ratio the noise leaves alone.
+  for (const capture of new Set(report.results.map((r) => r.capture))) {
+    const wasm = report.results.find((r) => r.capture === capture && r.engine === 'wasm' && r.workers === undefined);
+    const lua = report.results.find((r) => r.capture === capture && r.engine === 'lua' && r.workers === undefined);
+    if (wasm && lua) lines.push(`  wasm / lua on ${capture}: ${(wasm.medianMpps / lua.medianMpps).toFixed(1)}×`);
+  }
+  for (const s of report.scaling) lines.push(`  ${s.engine} on ${s.capture}: ${s.workers} workers = ${s.ratio.toFixed(2)}× one worker`);
+  for (const c of report.disagree) lines.push(`  ENGINES DISAGREE on ${c}: see accepted`);
+  return `${lines.join('\n')}\n`;
 }

@@ -1,0 +1,192 @@
+// The benchmark's data path and the compile cache: packet sets built from
+// the columnar index equal those built from records, the zero-copy Wasm
+// pass counts the same verdicts as the generic path and the baselines, the
+// compile cache hits on a second compile and never on a change, and the
+// built CLI's bench reports agreeing counts (workers included) and runs
+// .wasm modules without loading binaryen.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TS_BASELINES, baselineWat } from '../bench/baselines.js';
+import { PAYLOAD_BASELINES } from '../bench/payload-baselines.js';
+import { benchFilter, loadPacketSet, packetSetFromRecords } from '../runtime/bench.js';
+import { readCaptureFile } from '../runtime/capture.js';
+import { cacheDir, cacheStats, compileCached } from '../runtime/compile-cache.js';
+import { ACCEPT, REJECT, type Filter, type PacketBatch } from '../runtime/filter.js';
+import { loadFilter } from '../runtime/load.js';
+import { WasmFilter } from '../runtime/wasm-engine.js';
+import { CORPUS, REPO, SHARED } from './paths.js';
+
+const CLI = join(REPO, 'dist', 'runtime', 'cli.js');
+const MANY = join(CORPUS, 'many-protocols.pcap');
+const IP_LUA = join(SHARED, 'bench', 'filters', 'ip.lua');
+const PORT80_LUA = join(SHARED, 'bench', 'filters', 'tcp-port-80.lua');
+const quick = { samples: 1, sampleSeconds: 0.01, warmupSeconds: 0 };
+
+let tmp: string;
+beforeAll(() => {
+  if (!existsSync(CLI)) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: REPO });
+  tmp = mkdtempSync(join(tmpdir(), 'luapf-bench-'));
+});
+
+function checkFilter(check: (b: Uint8Array, o: number, n: number) => boolean): Filter {
+  return {
+    engine: 'baseline',
+    filterBatch(batch: PacketBatch, verdicts: Uint8Array) {
+      for (let i = 0; i < batch.count; i++) verdicts[i] = check(batch.bytes, batch.offsets[i], batch.lengths[i]) ? ACCEPT : REJECT;
+      return [];
+    },
+    close() {},
+  };
+}
+
+async function handWasm(name: string): Promise<Uint8Array> {
+  const { default: binaryen } = await import('binaryen');
+  const m = binaryen.parseText(baselineWat(name));
+  m.setFeatures(binaryen.Features.MutableGlobals);
+  const info = { abi: 1, compiler: 'hand', source: `${name}.wat`, sourceHash: '', options: {}, memory: { minPages: 1 }, errors: [] };
+  m.addCustomSection('luapf', new TextEncoder().encode(JSON.stringify(info)));
+  expect(m.validate()).toBeTruthy();
+  const bytes = m.emitBinary();
+  m.dispose();
+  return bytes;
+}
+
+describe('packet sets', () => {
+  it('the columnar set holds the same packets and times as the record set', () => {
+    const a = loadPacketSet(MANY);
+    const b = packetSetFromRecords('x', readCaptureFile(MANY).records);
+    expect(a.count).toBe(b.count);
+    expect(a.totalBytes).toBe(b.totalBytes);
+    for (let i = 0; i < a.count; i++) {
+      const pa = a.bytes.subarray(a.offsets[i], a.offsets[i] + a.lengths[i]);
+      const pb = b.bytes.subarray(b.offsets[i], b.offsets[i] + b.lengths[i]);
+      expect(Buffer.compare(pa, pb)).toBe(0);
+      expect(a.timestampsSec[i]).toBe(b.timestampsSec[i]);
+      expect(a.timestampsNsec[i]).toBe(b.timestampsNsec[i]);
+    }
+  });
+});
+
+describe('benchFilter', () => {
+  const set = loadPacketSet(MANY);
+  const expected = (check: (b: Uint8Array, o: number, n: number) => boolean) => {
+    let n = 0;
+    for (let i = 0; i < set.count; i++) if (check(set.bytes, set.offsets[i], set.lengths[i])) n++;
+    return n;
+  };
+
+  it('zero-copy Wasm pass, generic pass and the direct count agree, for several batch sizes', async () => {
+    const want = expected(TS_BASELINES['tcp-port-80']);
+    expect(want).toBeGreaterThan(0);
+    expect(want).toBeLessThan(set.count);
+    const bytes = await handWasm('tcp-port-80');
+    for (const batchSize of [1, 7, 1024, 100_000]) {
+      const wasm = benchFilter(new WasmFilter(bytes, { memoryBytes: 64 << 20 }), set, { ...quick, batchSize });
+      expect(wasm.accepted).toBe(want);
+      expect(wasm.errors).toBe(0);
+      expect(wasm.samples).toHaveLength(1);
+      expect(wasm.medianMpps).toBeGreaterThan(0);
+    }
+    const ts = benchFilter(checkFilter(TS_BASELINES['tcp-port-80']), set, quick);
+    expect(ts.accepted).toBe(want);
+  });
+
+  it('the compiled classic filter agrees with its hand-written baseline', async () => {
+    const f = await loadFilter({ path: PORT80_LUA, engine: 'wasm' });
+    expect(benchFilter(f, set, quick).accepted).toBe(expected(TS_BASELINES['tcp-port-80']));
+  });
+
+  it('payload baselines agree with the examples run by the interpreter', async () => {
+    for (const [path, check] of Object.values(PAYLOAD_BASELINES)) {
+      const f = await loadFilter({ path: join(REPO, path), engine: 'lua' });
+      const r = benchFilter(f, set, { ...quick, sampleSeconds: 0.001 });
+      f.close();
+      expect(r.accepted, path).toBe(expected(check));
+    }
+  }, 60_000);
+});
+
+describe('compile cache', () => {
+  it('compiles once for the same source and options, again when they change', async () => {
+    const saved = process.env.LUAPF_CACHE_DIR;
+    process.env.LUAPF_CACHE_DIR = join(tmp, 'cache');
+    try {
+      const src = `local data = require'data'\nlocal ip = data.layout{ version = {0, 4} }\nfunction filter(pkt) return pkt:layout(ip).version == 4 end\n`;
+      const before = { ...cacheStats };
+      const a = await compileCached(src, { file: 'v.lua' });
+      expect(a.ok).toBe(true);
+      const b = await compileCached(src, { file: 'v.lua' });
+      expect(cacheStats.misses - before.misses).toBe(1);
+      expect(cacheStats.hits - before.hits).toBe(1);
+      expect(a.ok && b.ok && Buffer.compare(a.wasm, b.wasm)).toBe(0);
+      await compileCached(src, { file: 'v.lua', fuel: 5 });
+      await compileCached(`${src} `, { file: 'v.lua' });
+      expect(cacheStats.misses - before.misses).toBe(3);
+      await compileCached(src, { file: 'v.lua' }, { cache: false });
+      expect(cacheStats.misses - before.misses).toBe(4);
+      // A corrupt entry is recompiled, not trusted.
+      for (const f of readdirSync(join(tmp, 'cache'))) writeFileSync(join(tmp, 'cache', f), 'junk');
+      const c = await compileCached(src, { file: 'v.lua' });
+      expect(c.ok && Buffer.compare(c.wasm, a.ok ? a.wasm : new Uint8Array())).toBe(0);
+      expect(cacheStats.misses - before.misses).toBe(5);
+    } finally {
+      if (saved === undefined) delete process.env.LUAPF_CACHE_DIR;
+      else process.env.LUAPF_CACHE_DIR = saved;
+    }
+  }, 30_000);
+
+  it('can be switched off', () => {
+    expect(cacheDir({ LUAPF_CACHE: 'off' })).toBeUndefined();
+    expect(cacheDir({ XDG_CACHE_HOME: '/x' })).toBe('/x/luapf');
+    expect(cacheDir({ LUAPF_CACHE_DIR: '/y', XDG_CACHE_HOME: '/x' })).toBe('/y');
+  });
+});
+
+describe('luapf bench (built CLI)', () => {
+  const luapf = (args: string[], extra: string[] = [], cache = 'cli-cache') =>
+    spawnSync(process.execPath, [...extra, CLI, ...args], {
+      cwd: REPO, encoding: 'utf8', env: { ...process.env, LUAPF_CACHE_DIR: join(tmp, cache) }, maxBuffer: 64 << 20,
+    });
+
+  it('measures a filter on both engines over the built-in traffic, with workers, and the counts agree', () => {
+    const r = luapf(['bench', PORT80_LUA, '--json', '--samples', '1', '--seconds', '0.02', '--warmup', '0.01', '--workers', '2']);
+    expect(r.stderr).not.toMatch(/disagree|error/i);
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    const results = doc.filters[0].results as { engine: string; workers?: number; accepted: number; capture: string }[];
+    expect(results.map((x) => `${x.engine}${x.workers ?? ''}`).sort()).toEqual(['lua', 'lua1', 'lua2', 'wasm', 'wasm1', 'wasm2']);
+    expect(new Set(results.map((x) => x.accepted)).size).toBe(1);
+    expect(results[0].capture).toMatch(/synthetic/);
+    expect(doc.filters[0].scaling).toHaveLength(2);
+  }, 120_000);
+
+  it('runs and benches a .wasm module (and a cached script) without loading binaryen', () => {
+    // A first, ordinary run fills the cache; its entry is a .wasm module.
+    expect(luapf(['run', IP_LUA, MANY, '--engine', 'wasm'], [], 'aot-cache').status).toBe(0);
+    const dir = join(tmp, 'aot-cache');
+    const entries = readdirSync(dir).filter((f) => f.endsWith('.wasm'));
+    expect(entries).toHaveLength(1);
+    const wasm = join(dir, entries[0]);
+    const hooks = join(tmp, 'no-binaryen.mjs');
+    writeFileSync(hooks, `export async function resolve(spec, ctx, next) {
+  if (spec === 'binaryen') throw new Error('binaryen was loaded');
+  return next(spec, ctx);
+}\n`);
+    const register = join(tmp, 'register.mjs');
+    writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${hooks}`)});\n`);
+    const guarded = (args: string[]) => luapf(args, ['--import', register], 'aot-cache');
+    const run = guarded(['run', wasm, MANY, '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const bench = guarded(['bench', wasm, MANY, '--json', '--samples', '1', '--seconds', '0.01', '--warmup', '0.01', '--engine', 'wasm']);
+    expect(bench.stderr).toBe('');
+    expect(bench.status).toBe(0);
+    // A script whose module is cached: the compiler is not needed either.
+    const cached = guarded(['run', IP_LUA, MANY, '--engine', 'wasm', '--json']);
+    expect(cached.stderr).toBe('');
+    expect(JSON.parse(cached.stdout).total.accepted).toBe(JSON.parse(run.stdout).total.accepted);
+  }, 60_000);
+});
