@@ -3,9 +3,10 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { createCaptureWriter, writerFormatFor, type CaptureWriter } from './capture-writer.js';
 import type { CaptureInfo, CaptureRecord } from './capture.js';
 import { ScriptError } from './errors.js';
-import { EXIT_BAD_INPUT, EXIT_OK } from './exit-codes.js';
+import { EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK } from './exit-codes.js';
 import { EngineUnavailableError, loadFilter, type EngineChoice, type LoadedFilter } from './load.js';
 import { runCaptures, type Layer, type OnError, type RunSummary } from './run.js';
+import { VerifyingFilter } from './verify.js';
 
 export interface RunCommandOptions {
   write?: string;
@@ -16,6 +17,23 @@ export interface RunCommandOptions {
   fuel: number;
   engine: EngineChoice;
   quiet?: boolean;
+  verify?: boolean;
+}
+
+/** --verify: the compiled filter decides, the interpreter checks it on every packet. */
+async function loadVerifyingFilter(path: string, fuel: number): Promise<LoadedFilter & VerifyingFilter> {
+  const compiled = await loadFilter({ path, engine: 'wasm', limits: { fuel } });
+  const interpreted = await loadFilter({ path, engine: 'lua', limits: { fuel } });
+  return Object.assign(new VerifyingFilter(compiled, interpreted), { reasons: [] });
+}
+
+/** Where the run's n-th packet (0-based) came from: its capture and number within it. */
+function locate(summary: RunSummary, packet: number): string {
+  for (const c of summary.captures) {
+    if (packet < c.packets) return `${c.name}#${packet + 1}`;
+    packet -= c.packets;
+  }
+  return `#${packet + 1}`;
 }
 
 /** Formats load failures the way compilers do: FILE:LINE:COL: message. */
@@ -32,7 +50,9 @@ export function describeLoadError(e: unknown): string | undefined {
 export async function runCommand(filterPath: string, captures: string[], opts: RunCommandOptions): Promise<number> {
   let filter: LoadedFilter;
   try {
-    filter = await loadFilter({ path: filterPath, engine: opts.engine, limits: { fuel: opts.fuel } });
+    filter = opts.verify
+      ? await loadVerifyingFilter(filterPath, opts.fuel)
+      : await loadFilter({ path: filterPath, engine: opts.engine, limits: { fuel: opts.fuel } });
   } catch (e) {
     const message = describeLoadError(e);
     if (message === undefined) throw e;
@@ -79,13 +99,20 @@ export async function runCommand(filterPath: string, captures: string[], opts: R
     }
   }
 
+  const disagreements = filter instanceof VerifyingFilter
+    ? filter.disagreements.map((d) => ({ packet: locate(summary, d.packet), wasm: d.wasm, lua: d.lua }))
+    : undefined;
   const out = opts.write === '-' ? process.stderr : process.stdout;
   if (opts.json) {
-    out.write(`${JSON.stringify({ filter: filterPath, reasons: filter.reasons, ...summary }, null, 2)}\n`);
+    out.write(`${JSON.stringify({ filter: filterPath, reasons: filter.reasons, ...summary, disagreements }, null, 2)}\n`);
   } else {
     out.write(formatSummary(filterPath, filter, summary));
+    if (disagreements) {
+      out.write(`verify: ${disagreements.length} packets on which the compiled and interpreted engines disagree\n`);
+      for (const d of disagreements.slice(0, 20)) out.write(`  ${d.packet}: wasm ${d.wasm}, lua ${d.lua}\n`);
+    }
   }
-  let status = EXIT_OK;
+  let status = disagreements && disagreements.length > 0 ? EXIT_DISAGREE : EXIT_OK;
   for (const c of summary.captures) {
     if (c.readError) {
       process.stderr.write(`luapf: ${c.readError.message} (${c.packets} packets read before it were filtered)\n`);
@@ -97,7 +124,7 @@ export async function runCommand(filterPath: string, captures: string[], opts: R
 
 function formatSummary(filterPath: string, filter: LoadedFilter, summary: RunSummary): string {
   const lines: string[] = [];
-  lines.push(`filter ${filterPath}: engine ${filter.engine}`);
+  lines.push(`filter ${filterPath}: engine ${filter instanceof VerifyingFilter ? 'wasm, verified against lua' : filter.engine}`);
   for (const reason of filter.reasons) lines.push(`  not compiled: ${reason}`);
   const rows: string[][] = [['capture', 'packets', 'accepted', 'rejected', 'errors']];
   const row = (name: string, c: { packets: number; accepted: number; rejected: number; errors: number }) =>

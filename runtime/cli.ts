@@ -32,11 +32,13 @@ function buildProgram(): Command {
     .addOption(new Option('--on-error <verdict>', 'verdict for a packet whose filter call fails').choices(['drop', 'pass']).default('drop'))
     .option('--fuel <n>', 'steps allowed per filter call', positiveInt, 1_000_000)
     .addOption(new Option('--engine <engine>', 'auto: compiled when possible, else the Lua interpreter').choices(['auto', 'wasm', 'lua']).default('auto'))
+    .option('--verify', 'run the compiled and the interpreted engine on every packet and report where they disagree')
     .option('-q, --quiet', 'no progress display')
     .addHelpText('after', `
 Counts: every packet is accepted or rejected; "errors" counts the packets
 whose filter call failed (they take the --on-error verdict).
-Exit codes: 0 success, 1 bad input (script or capture), 2 usage.`)
+Exit codes: 0 success, 1 bad input (script or capture), 2 usage,
+3 --verify found packets on which the engines disagree.`)
     .action(async (filter: string, captures: string[], opts) => {
       process.exitCode = await runCommand(filter, captures, opts);
     });
