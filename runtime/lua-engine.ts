@@ -25,7 +25,7 @@ import { LUA_OK, LUA_TSTRING, loadLuaModule, type LuaApi, type LuaModule, type L
 
 /** packets per call into Lua (the trampoline preallocates this many slots) */
 export const MAX_BATCH = 4096;
-const TS_BYTES = 12; // f64 seconds, u32 nanoseconds
+const TS_BYTES = 8; // i64 nanoseconds since the Unix epoch: filter's second argument
 
 // Runs once per state. Arguments: data library source, print writer (a C
 // function), fuel, chunk name, script source. Returns run, errkind, errmsg.
@@ -137,10 +137,9 @@ for i = 1, maxbatch do vt[i] = 0; em[i] = false end
 local nomem = chunkid .. ': not enough memory'
 local lens = {}
 local cur, curoff = 0, 0
--- capture times of the current sub-batch, 12 bytes a packet (<dI4: seconds,
--- nanoseconds); not exposed to scripts yet, kept for a future pkt API
+-- capture times of the current sub-batch, 8 bytes a packet: integer
+-- nanoseconds since the Unix epoch, handed to filter as its second argument
 local tsmeta = ''
-local function pkttime() return unpack('<dI4', tsmeta, 12 * (cur - 1) + 1) end
 local fmtcache = {}
 
 -- the hot loop: no pcall per packet. An error unwinds to run(), which
@@ -153,7 +152,7 @@ local function loop(bytes, i, n, off)
     if exhausted then exhausted = false; sethook(fuelhook, '', K) end
     local len = lens[j]
     local f = env.filter
-    local r = f(setmetatable({ [S] = bytes, [O] = off, [N] = len, [LAY] = false }, VIEW))
+    local r = f(setmetatable({ [S] = bytes, [O] = off, [N] = len, [LAY] = false }, VIEW), unpack('<i8', tsmeta, 8 * j - 7))
     vt[j] = r and 1 or 0
     off = off + len
   end
@@ -300,8 +299,8 @@ export class LuaFilter implements Filter {
       if (!adjacent) heap.set(bytes.subarray(offsets[k], offsets[k] + len), buf + pos);
       pos += len;
       dv.setUint32(buf + lenAt + 4 * i, len, true);
-      dv.setFloat64(buf + tsAt + TS_BYTES * i, batch.timestampsSec[k] ?? 0, true);
-      dv.setUint32(buf + tsAt + TS_BYTES * i + 8, batch.timestampsNsec[k] ?? 0, true);
+      dv.setBigInt64(buf + tsAt + TS_BYTES * i,
+        BigInt(batch.timestampsSec[k] ?? 0) * 1_000_000_000n + BigInt(batch.timestampsNsec[k] ?? 0), true);
     }
     // the packet strings are the runtime's, not the script's: widen the cap by their size
     this.mem.limit = this.mem.base + this.limits.memoryBytes + tsAt + TS_BYTES * n + 32 * n + 4096;
