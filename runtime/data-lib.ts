@@ -81,6 +81,9 @@ VIEW.__metatable = 'data'
 -- Each takes (string, view offset, view length) and never reads outside the
 -- view: 'need' is the number of view bytes the field touches.
 local function nilreader() return nil end
+-- no view is this long (packets are under 2^32 bytes); past it, offset
+-- arithmetic could wrap around and point back inside the string
+local FAR = 1 << 40
 
 local function le_groups(v, w)
   -- reverse the 8-bit groups of a w-bit value, first group = top 8 bits
@@ -95,7 +98,7 @@ local function le_groups(v, w)
 end
 
 local function number_reader(bo, w, little)
-  if w <= 0 or w > 64 or bo < 0 then return nilreader end
+  if w <= 0 or w > 64 or bo < 0 or bo >= FAR then return nilreader end
   local first, r = bo // 8, bo % 8
   local need = (bo + w + 7) // 8
   local mask = (1 << w) - 1          -- w == 64: 0 - 1 == -1, all ones
@@ -167,7 +170,7 @@ local function number_reader(bo, w, little)
 end
 
 local function string_reader(bo, len)
-  if bo < 0 or len < 0 then return nilreader end
+  if bo < 0 or len < 0 or bo >= FAR or len >= FAR then return nilreader end
   local need = bo + len
   return function(s, o, n)
     if n < need then return nil end

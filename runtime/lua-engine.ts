@@ -30,14 +30,14 @@ const TS_BYTES = 8; // i64 nanoseconds since the Unix epoch: filter's second arg
 // Runs once per state. Arguments: data library source, print writer (a C
 // function), fuel, chunk name, script source. Returns run, errkind, errmsg.
 const RUNTIME_LUA = String.raw`
-local datasrc, write, fuel, chunkname, src, maxbatch = ...
+local datasrc, write, fuel, chunkname, src, maxbatch, setcap = ...
 local G = _G
 local load, pcall, type, tostring, rawget, setmetatable, error, select, next, ipairs =
   load, pcall, type, tostring, rawget, setmetatable, error, select, next, ipairs
 local sethook, getinfo, dgetmetatable = debug.sethook, debug.getinfo, debug.getmetatable
 local unpack, pack, char, sub, rep = string.unpack, string.pack, string.char, string.sub, string.rep
 local concat, tunpack = table.concat, table.unpack
-local format = string.format
+local format, match = string.format, string.match
 
 local data, internal = load(datasrc, '=data', 't')()
 local S, O, N, LAY, VIEW = internal.S, internal.O, internal.N, internal.LAY, internal.VIEW
@@ -47,7 +47,7 @@ string.dump = nil   -- also reachable as getmetatable('').__index.dump
 local env = {}
 for _, k in ipairs{ 'assert', 'error', 'getmetatable', 'ipairs', 'next', 'pairs', 'pcall',
     'rawequal', 'rawget', 'rawlen', 'rawset', 'select', 'tonumber', 'tostring', 'type',
-    'xpcall', '_VERSION' } do
+    '_VERSION' } do
   env[k] = G[k]
 end
 env._G = env
@@ -58,6 +58,22 @@ env.setmetatable = function(t, mt)
     error('__gc metamethods are not available to filters', 2)
   end
   return setmetatable(t, mt)
+end
+-- xpcall runs its message handler where the error is raised; for the fuel
+-- error that is inside the count hook, where Lua turns hooks off, so a
+-- handler that loops could never be stopped. This xpcall calls the handler
+-- after unwinding, under the hook like any script code (scripts have no
+-- debug.traceback, so nothing observable is lost).
+local function xpret(msgh, ok, ...)
+  if ok then return true, ... end
+  local _, r = pcall(msgh, (...))
+  return false, r
+end
+env.xpcall = function(f, msgh, ...)
+  if type(msgh) ~= 'function' then
+    error("bad argument #2 to 'xpcall' (function expected, got " .. type(msgh) .. ')', 2)
+  end
+  return xpret(msgh, pcall(f, ...))
 end
 env.require = function(name)
   if name == 'data' then return data end
@@ -111,6 +127,8 @@ local function refuel()
 end
 trusted[refuel] = true
 
+local NOTHING, SCRUB = {}, 16384
+local MAXMSG = 1024   -- longer messages are cut: they are copied per packet
 local function errtext(e)
   local s
   local te = type(e)
@@ -125,6 +143,11 @@ local function errtext(e)
     end
     s = s or ('(error object is a ' .. te .. ' value)')
   end
+  -- a runtime or data-library function reached by a tail call has no script
+  -- frame above it: drop its internal position rather than show it
+  local p = match(s, '^luapf:%d+: ()') or match(s, '^data:%d+: ()')
+  if p then s = sub(s, p) end
+  if #s > MAXMSG then s = sub(s, 1, MAXMSG) .. '...' end
   if sub(s, 1, #prefix) ~= prefix then s = chunkid .. ': ' .. s end
   return s
 end
@@ -146,6 +169,7 @@ local fmtcache = {}
 -- records it against packet 'cur' and resumes the loop after it.
 local function loop(bytes, i, n, off)
   local lens, vt, VIEW, env = lens, vt, VIEW, env
+  setcap(0)   -- the script runs under its cap; run() takes headroom back
   for j = i, n do
     cur, curoff = j, off
     budget = fuel
@@ -164,18 +188,32 @@ local function run(bytes, lenstr, ts, n)
   if fmt == nil then fmt = '<' .. rep('I4', n); fmtcache[n] = fmt end
   lens = { unpack(fmt, lenstr) }
   tsmeta = ts
-  local i, off, ne = 1, 0, 0
+  local i, off, ne, embytes = 1, 0, 0, 0
+  -- the trampoline's own allocations (lens above, verdicts below) get
+  -- headroom; the script runs under its cap (setcap(0) in loop), so a
+  -- script that fills its memory fails its packets, never the batch
   refuel()
   while i <= n do
     local ok, e = pcall(loop, bytes, i, n, off)
+    -- back in the runtime: headroom for recording the error (nothing
+    -- below is protected by a pcall)
+    setcap(1, SCRUB * 48 + 65536)
     if ok then break end
+    -- the GC marks every register of a live frame, so values the failed
+    -- packet left in the stack (a bomb's huge string) would stay alive, and
+    -- count against the cap, until the next packets overwrite them: clear
+    -- that stretch of the stack by pushing nils over it
+    pcall(tunpack, NOTHING, 1, SCRUB)
     vt[cur] = 2
     if rawget(env, 'filter') == nil then e = "global 'filter' is not defined" end
     local ok2, msg = pcall(errtext, e)
-    em[cur] = ok2 and msg or nomem
+    msg = ok2 and msg or nomem
+    em[cur] = msg
     ne = ne + 1
+    embytes = embytes + #msg
     i, off = cur + 1, curoff + lens[cur]
   end
+  setcap(1, 64 * n + 4 * embytes + 64 * ne + 65536)
   local verdicts = char(tunpack(vt, 1, n))
   if ne == 0 then return verdicts, nil end
   local parts = {}
@@ -205,6 +243,19 @@ trusted[loadscript] = true
 local kind, msg = loadscript()
 return run, kind, msg
 `;
+
+interface MemState {
+  /** bytes held by the Lua state */
+  used: number;
+  /** the allocator refuses growth past this */
+  limit: number;
+  /** what the runtime itself held before the script: not charged */
+  base: number;
+  /** the script's cap during the current batch */
+  scriptLimit: number;
+  /** headroom for the trampoline's own allocations in the current batch */
+  grant: number;
+}
 
 export interface LuaFilterOptions {
   /** where print() output goes (default: process.stderr) */
@@ -242,7 +293,7 @@ export class LuaFilter implements Filter {
     private readonly mod: LuaModule,
     private readonly L: LuaState,
     private readonly scratch: Ptr,
-    private readonly mem: { used: number; limit: number; base: number },
+    private readonly mem: MemState,
     private readonly limits: FilterLimits,
     private readonly fnPtrs: number[],
     private readonly chunkId: string,
@@ -303,7 +354,12 @@ export class LuaFilter implements Filter {
         BigInt(batch.timestampsSec[k] ?? 0) * 1_000_000_000n + BigInt(batch.timestampsNsec[k] ?? 0), true);
     }
     // the packet strings are the runtime's, not the script's: widen the cap by their size
-    this.mem.limit = this.mem.base + this.limits.memoryBytes + tsAt + TS_BYTES * n + 32 * n + 4096;
+    const mem = this.mem;
+    mem.scriptLimit = mem.base + this.limits.memoryBytes + tsAt + TS_BYTES * n + 4096;
+    // the trampoline's setup (length table) gets headroom beyond whatever the script holds;
+    // setcap(1) in RUNTIME_LUA asks for more to build the verdicts and the error list
+    mem.grant = 96 * n + 64 * 1024;
+    mem.limit = Math.max(mem.scriptLimit, mem.used + mem.grant);
     const L = this.L;
     api.lua_pushvalue(L, 1);
     api.lua_pushlstring(L, buf, total);
@@ -401,7 +457,7 @@ export async function createLuaFilter(
   if (!(lim.memoryBytes > 0)) throw new RangeError(`memoryBytes must be positive, got ${lim.memoryBytes}`);
   const mod = await loadLuaModule();
   const { api } = mod;
-  const mem = { used: 0, limit: Infinity, base: 0 };
+  const mem: MemState = { used: 0, limit: Infinity, base: 0, scriptLimit: Infinity, grant: 0 };
   // lua_Alloc(ud, ptr, osize, nsize); sizes are size_t, so read them unsigned
   const allocPtr = mod.addFunction((_ud: number, ptr: number, osize: number, nsize: number) => {
     nsize >>>= 0;
@@ -426,16 +482,24 @@ export async function createLuaFilter(
     print(heap.slice(p, p + len));
     return 0;
   }, 'ii');
+  // setcap(0): the script's cap for this batch; setcap(1): headroom for the trampoline
+  const setcapPtr = mod.addFunction((Ls: number) => {
+    const mode = api.lua_tonumberx(Ls, 1, 0);
+    const need = api.lua_tonumberx(Ls, 2, 0);
+    mem.limit = mode === 0 ? mem.scriptLimit : Math.max(mem.limit, mem.used + need);
+    return 0;
+  }, 'ii');
   const scratch = api.malloc(16);
   const L = scratch ? api.lua_newstate(allocPtr, 0) : 0;
   if (!L) {
     mod.removeFunction(allocPtr);
     mod.removeFunction(writePtr);
+    mod.removeFunction(setcapPtr);
     throw new Error('LuaFilter: cannot create a Lua state');
   }
   const chunkBytes = toBytes(chunkName);
   const chunkId = fromBytes(chunkBytes.subarray(0, 59));
-  const filter = new LuaFilter(mod, L, scratch, mem, lim, [allocPtr, writePtr], chunkId);
+  const filter = new LuaFilter(mod, L, scratch, mem, lim, [allocPtr, writePtr, setcapPtr], chunkId);
   try {
     api.luaL_openlibs(L);
     const code = new TextEncoder().encode(RUNTIME_LUA);
@@ -457,7 +521,8 @@ export async function createLuaFilter(
     mem.limit += srcBytes.length;
     pushBytes(api, mod, L, srcBytes);
     api.lua_pushnumber(L, MAX_BATCH);
-    const status = api.lua_pcallk(L, 6, 3, 0, 0, 0);
+    api.lua_pushcclosure(L, setcapPtr, 0);
+    const status = api.lua_pcallk(L, 7, 3, 0, 0, 0);
     if (status !== LUA_OK) {
       const raw = api.lua_type(L, -1) === LUA_TSTRING ? readTop(mod, L, scratch) : 'unknown error';
       throw new ScriptError('load', chunkName, undefined, undefined, `cannot start the Lua runtime: ${raw}`);
