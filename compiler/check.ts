@@ -5,6 +5,11 @@
 // tracked flow-sensitively, so field reads resolve to bit offsets here.
 import type * as L from 'luaparse';
 import type { ParseResult } from './parse.js';
+import { declNodeOf, resolveNames } from './check-scope.js';
+import type { LabelMap } from './labels.js';
+import { checkConcat, checkGmatchFor, extraResults, isGmatchLoop, type PatternInfo } from './strings/check.js';
+import { multipleResults } from './check-call.js';
+import { callArgs, checkCall, checkIndex, checkMember, fieldType, layoutArg, makeLayout } from './check-call.js';
 import {
   BOTTOM, BUILTIN, Const, DATA, FALSE, FALSY, FLOAT, FUNC, FieldDef, INT, LAYOUT, LSet, LayoutDef, NIL,
   NO_LAYOUT, NUM, STATIC, STR, TABLE, TRUE, TableDef, Ty, VIEW, constTy, join, only, repOf, tyEq, without,
@@ -47,6 +52,10 @@ export interface Ann {
   var?: Var;
   callee?: FnInfo;
   builtin?: string;
+  /** constant pattern of string.find / string.match */
+  pattern?: PatternInfo & { plain: boolean };
+  /** the call may give more than one value (find, match with captures) */
+  multi?: boolean;
 }
 
 export interface CheckResult {
@@ -60,27 +69,29 @@ export interface CheckResult {
   declVar: Map<L.Node, Var>;
   layouts: LayoutDef[];
   tables: TableDef[];
+  /** goto targets (labels.ts) */
+  labels: LabelMap;
 }
 
 const BUILTINS = new Set(['require', 'error', 'assert', 'math', 'type', 'tostring', 'tonumber', 'print', 'pcall',
   'string', 'table', 'select', 'ipairs', 'pairs', 'next', 'rawget', 'rawset', 'rawequal', 'rawlen', 'setmetatable',
   'getmetatable', 'xpcall', 'utf8']);
-const COMPILED_BUILTINS = new Set(['require', 'error', 'assert', 'math.min', 'math.max', 'math.abs', 'data.layout']);
 
-type State = { layouts: Map<Var, Set<number>>; dead: boolean };
+export type State = { layouts: Map<Var, Set<number>>; dead: boolean };
+export type Call = L.CallExpression | L.TableCallExpression | L.StringCallExpression;
 
-function lsJoin(a: Iterable<number> | undefined, b: Iterable<number> | undefined): Set<number> {
+export function lsJoin(a: Iterable<number> | undefined, b: Iterable<number> | undefined): Set<number> {
   const s = new Set<number>(a ?? []);
   for (const x of b ?? []) s.add(x);
   return s;
 }
-const lsEq = (a: LSet, b: LSet) => a.size === b.size && [...a].every((x) => b.has(x));
+export const lsEq = (a: LSet, b: LSet) => a.size === b.size && [...a].every((x) => b.has(x));
 
 export function check(p: ParseResult): CheckResult {
   return new Checker(p).run();
 }
 
-class Checker {
+export class Checker {
   reasons: Reason[] = [];
   fns: FnInfo[] = [];
   vars: Var[] = [];
@@ -97,7 +108,7 @@ class Checker {
   fn!: FnInfo;
   main!: FnInfo;
 
-  constructor(private p: ParseResult) {}
+  constructor(readonly p: ParseResult) {}
 
   reason(node: L.Node, message: string): void {
     if (!this.final) return;
@@ -135,7 +146,7 @@ class Checker {
     }
     this.reasons.sort((a, b) => a.line - b.line || a.column - b.column);
     return { ok: this.reasons.length === 0, reasons: this.reasons, fns: this.fns, main: this.main, filter,
-      vars: this.vars, ann: this.ann, declVar: this.declVar, layouts: this.layouts, tables: this.tables };
+      vars: this.vars, ann: this.ann, declVar: this.declVar, layouts: this.layouts, tables: this.tables, labels: this.labels };
   }
 
   newFn(name: string, node: L.FunctionDeclaration | L.Chunk, parent: FnInfo | null): FnInfo {
@@ -152,147 +163,15 @@ class Checker {
     return v;
   }
 
-  // ---- name resolution ------------------------------------------------------------
-  resolve(): void {
-    const fnOfNode = new Map<L.Node, FnInfo>();
-    const scopes: Map<string, Var>[] = [new Map()];
-    const lookup = (name: string): Var | undefined => {
-      for (let i = scopes.length - 1; i >= 0; i--) { const v = scopes[i]!.get(name); if (v) return v; }
-      return undefined;
-    };
-    const declare = (id: L.Identifier, fn: FnInfo, kind: Var['kind']) => {
-      const v = this.newVar(id, fn, kind);
-      scopes[scopes.length - 1]!.set(id.name, v);
-      this.declVar.set(id, v);
-      return v;
-    };
-    const ref = (id: L.Identifier, fn: FnInfo) => {
-      let v = lookup(id.name);
-      if (!v) {
-        v = this.globals.get(id.name);
-        if (!v) { v = this.newVar(id, null, 'global'); this.globals.set(id.name, v); }
-      }
-      this.refVar.set(id, v);
-      if (v.fn && v.fn !== fn && v.fn !== this.main) (v as Var & { captured?: boolean }).captured = true;
-      return v;
-    };
-    const block = (body: L.Statement[], fn: FnInfo, pre?: () => void) => {
-      scopes.push(new Map());
-      pre?.();
-      for (const s of body) stmt(s, fn);
-      scopes.pop();
-    };
-    const func = (node: L.FunctionDeclaration, name: string, parent: FnInfo) => {
-      const f = this.newFn(name, node, parent);
-      fnOfNode.set(node, f);
-      block(node.body, f, () => {
-        for (const p of node.parameters) {
-          if (p.type === 'VarargLiteral') { this.reason(p, 'varargs'); this.deferred.push([p, 'varargs']); continue; }
-          f.params.push(declare(p, f, 'param'));
-        }
-      });
-      return f;
-    };
-    const expr = (e: L.Expression | null | undefined, fn: FnInfo): void => {
-      if (!e) return;
-      switch (e.type) {
-        case 'Identifier': ref(e, fn); return;
-        case 'FunctionDeclaration': {
-          const f = func(e, 'anonymous function', fn);
-          this.ann.set(e, { ty: constTy({ k: 'func', id: f.id }) });
-          return;
-        }
-        case 'BinaryExpression': case 'LogicalExpression': expr(e.left, fn); expr(e.right, fn); return;
-        case 'UnaryExpression': expr(e.argument, fn); return;
-        case 'MemberExpression': expr(e.base, fn); return;
-        case 'IndexExpression': expr(e.base, fn); expr(e.index, fn); return;
-        case 'CallExpression': expr(e.base, fn); e.arguments.forEach((a) => expr(a, fn)); return;
-        case 'TableCallExpression': expr(e.base, fn); expr(e.arguments, fn); return;
-        case 'StringCallExpression': expr(e.base, fn); return;
-        case 'TableConstructorExpression':
-          for (const f of e.fields) { if (f.type === 'TableKey') expr(f.key, fn); expr(f.value, fn); }
-          return;
-        default: return;
-      }
-    };
-    const stmt = (s: L.Statement, fn: FnInfo): void => {
-      switch (s.type) {
-        case 'LocalStatement':
-          s.init.forEach((e) => expr(e, fn));
-          for (const v of s.variables) {
-            const vr = declare(v, fn, 'local');
-            if (this.p.attributes.get(v)?.name === 'close') this.deferred.push([v, "'<close>' variable"]);
-            void vr;
-          }
-          return;
-        case 'AssignmentStatement':
-          s.init.forEach((e) => expr(e, fn));
-          s.variables.forEach((v) => expr(v, fn));
-          for (const v of s.variables) if (v.type === 'Identifier') {
-            const vr = this.refVar.get(v)!;
-            vr.reassigned = true;
-            const dn = this.declNodeOf(vr);
-            if (dn && this.p.attributes.get(dn)?.name === 'const')
-              this.deferred.push([v, `attempt to assign to const variable '${v.name}'`]);
-          }
-          return;
-        case 'CallStatement': expr(s.expression, fn); return;
-        case 'FunctionDeclaration': {
-          const id = s.identifier;
-          if (s.isLocal && id?.type === 'Identifier') {
-            const v = declare(id, fn, 'local');
-            const f = func(s, id.name, fn);
-            v.ty = constTy({ k: 'func', id: f.id });
-          } else if (id?.type === 'Identifier') {
-            const v = ref(id, fn);
-            const f = func(s, id.name, fn);
-            if (v.fn !== null) { v.reassigned = true; this.deferred.push([s, `function assigned to local '${id.name}'`]); }
-            else if (v.ty.c?.k === 'func') this.deferred.push([s, `global function '${id.name}' redefined`]);
-            else if (fn !== this.main) this.deferred.push([s, `global function '${id.name}' defined inside a function`]);
-            v.ty = constTy({ k: 'func', id: f.id });
-          } else {
-            this.deferred.push([s, 'method or field function definition']);
-            func(s, 'method', fn);
-          }
-          return;
-        }
-        case 'ReturnStatement': s.arguments.forEach((e) => expr(e, fn)); return;
-        case 'IfStatement':
-          for (const c of s.clauses) { if (c.type !== 'ElseClause') expr(c.condition, fn); block(c.body, fn); }
-          return;
-        case 'WhileStatement': expr(s.condition, fn); block(s.body, fn); return;
-        case 'RepeatStatement':
-          scopes.push(new Map());
-          for (const x of s.body) stmt(x, fn);
-          expr(s.condition, fn);
-          scopes.pop();
-          return;
-        case 'DoStatement': block(s.body, fn); return;
-        case 'ForNumericStatement':
-          expr(s.start, fn); expr(s.end, fn); expr(s.step, fn);
-          block(s.body, fn, () => declare(s.variable, fn, 'local'));
-          return;
-        case 'ForGenericStatement':
-          s.iterators.forEach((e) => expr(e, fn));
-          this.deferred.push([s, 'generic for loop']);
-          block(s.body, fn, () => s.variables.forEach((v) => declare(v, fn, 'local')));
-          return;
-        case 'GotoStatement': this.deferred.push([s, 'goto']); return;
-        case 'LabelStatement': this.deferred.push([s, 'label']); return;
-        case 'BreakStatement': return;
-      }
-    };
-    block(this.p.ast.body, this.main);
-    this.fnOfNode = fnOfNode;
-  }
-
+  // ---- name resolution (check-scope.ts) -------------------------------------------
   deferred: [L.Node, string][] = [];
   fnOfNode = new Map<L.Node, FnInfo>();
-  declNodeOf(v: Var): L.Node | undefined {
-    for (const [n, x] of this.declVar) if (x === v) return n;
-    return undefined;
-  }
-
+  labels: LabelMap = { labels: new Map(), gotos: new Map(), errors: [] };
+  /** per function being inferred: layout states flowing to labels */
+  pending = new Map<L.Node, State>();
+  labelState = new Map<L.Node, State>();
+  resolve(): void { resolveNames(this); }
+  declNodeOf(v: Var): L.Node | undefined { return declNodeOf(this, v); }
   // ---- inference --------------------------------------------------------------------
   inferAll(): void {
     if (this.final) for (const [n, m] of this.deferred) this.reason(n, m);
@@ -303,6 +182,8 @@ class Checker {
     }
     for (const f of this.fns) {
       this.fn = f;
+      this.pending = new Map();
+      this.labelState = new Map();
       const st: State = { layouts: new Map(), dead: false };
       f.params.forEach((p, i) => st.layouts.set(p, new Set(f.paramEntry[i] ?? [NO_LAYOUT])));
       const body = f.node.type === 'Chunk' ? f.node.body : f.node.body;
@@ -315,6 +196,8 @@ class Checker {
   }
 
   setExit(f: FnInfo, i: number, ls: LSet | undefined) {
+    // no call seen yet: the parameter's layout is unknown, not "none"
+    if (!f.paramEntry[i]) return;
     const cur = f.paramExit[i] ?? new Set<number>();
     const n = lsJoin(cur, ls);
     if (!lsEq(n, cur)) { f.paramExit[i] = n; this.changed = true; }
@@ -330,6 +213,9 @@ class Checker {
   assignVar(v: Var, t: Ty, node: L.Node) {
     if (t.m & VIEW && (v.fn === this.main || v.kind === 'global'))
       this.reason(node, `data view stored in module-level variable '${v.name}'`);
+    // strings live in packet memory or the per-packet arena: only constants may persist
+    if (t.m & STR && !(t.c?.k === 'str' && t.m === STR) && (v.fn === this.main || v.kind === 'global'))
+      this.reason(node, `non-constant string stored in module-level variable '${v.name}'`);
     const n = join(v.ty, t);
     if (!tyEq(n, v.ty)) { v.ty = n; this.changed = true; }
     if (this.final && repOf(v.ty) === null && (v.ty.m & STATIC) && !v.ty.c)
@@ -338,9 +224,39 @@ class Checker {
 
   block(body: L.Statement[], st: State): void {
     for (const s of body) {
-      if (st.dead) break;
+      // code after a goto is reachable again at a label
+      if (st.dead && s.type !== 'LabelStatement') continue;
       this.stmt(s, st);
     }
+  }
+
+  /** The script's `filter` function (its extra return values are ignored by the host). */
+  filter0(): FnInfo | undefined {
+    const v = this.globals.get('filter');
+    return v?.ty.c?.k === 'func' ? this.fns[v.ty.c.id] : undefined;
+  }
+
+  /** A goto: forward ones carry their layout state to the label; backward ones must not change it. */
+  gotoStmt(s: L.GotoStatement, st: State): void {
+    const t = this.labels.gotos.get(s);
+    if (t && !t.backward) {
+      const p = this.pending.get(t.label.node) ?? { layouts: new Map(), dead: true };
+      this.mergeInto(p, this.cloneSt(st));
+      this.pending.set(t.label.node, p);
+    } else if (t) {
+      const at = this.labelState.get(t.label.node);
+      for (const [v, ls] of st.layouts) {
+        const before = at?.layouts.get(v);
+        if (before && ![...ls].every((x) => before.has(x))) this.reason(s, `goto back to a label where view '${v.name}' had another layout`);
+      }
+    }
+    st.dead = true;
+  }
+
+  labelStmt(s: L.LabelStatement, st: State): void {
+    const p = this.pending.get(s);
+    if (p) this.mergeInto(st, p);
+    this.labelState.set(s, this.cloneSt(st));
   }
 
   cloneSt(st: State): State {
@@ -405,6 +321,8 @@ class Checker {
         if (f === this.main) { this.reason(s, 'return from the main chunk'); st.dead = true; return; }
         if (s.arguments.length > 1 && f.name !== 'filter') this.reason(s, 'multiple return values');
         const r = s.arguments.map((a) => this.expr(a, st));
+        if (f !== this.filter0()) multipleResults(this, s.arguments, 2);
+        if (r[r.length - 1]?.multi && f.name !== 'filter') this.reason(s, 'returning the value list of string.find, match or byte');
         const first = r[0] ?? { ty: constTy({ k: 'nil' }) };
         if (first.ty.m & STATIC & ~FUNC) this.reason(s, 'returning a table, layout or module');
         if (first.ty.m & FUNC) this.reason(s, 'returning a function');
@@ -436,17 +354,25 @@ class Checker {
       case 'DoStatement': this.block(s.body, st); return;
       case 'ForNumericStatement': {
         const ts = [s.start, s.end, s.step].map((e) => (e ? this.expr(e, st).ty : constTy({ k: 'int', v: 1n })));
-        for (const [i, t] of ts.entries()) if (t.m & ~NUM || t.m === 0)
+        // non-numbers are a runtime error ("'for' initial value must be a number"), checked in lower
+        for (const [i, t] of ts.entries()) if (t.m & STATIC)
           this.reason([s.start, s.end, s.step][i] ?? s, `'for' ${['initial value', 'limit', 'step'][i]} must be a number`);
-        const allInt = ts.every((t) => t.m === INT);
-        const isInt = ts[0]!.m === INT && ts[2]!.m === INT;
-        if (isInt && !allInt) this.reason(s, "integer 'for' loop with a float limit");
+        // Lua 5.4: an integer initial value and step make an integer loop (a float
+        // limit is clipped); otherwise everything is converted to float
+        const num = (t: Ty) => t.m & NUM;
+        const isInt = num(ts[0]!) === INT && num(ts[2]!) === INT;
+        if (!isInt && (ts[0]!.m & INT && ts[0]!.m & FLOAT || ts[2]!.m & INT && ts[2]!.m & FLOAT))
+          this.reason(s, "'for' loop whose initial value or step may be an integer or a float");
         const v = this.declVar.get(s.variable)!;
-        this.assignVar(v, isInt ? { m: INT } : { m: FLOAT }, s.variable);
+        // an operand whose type is not known yet (m = 0) waits for the next round
+        if (ts.every((t) => t.m !== 0)) this.assignVar(v, isInt ? { m: INT } : { m: FLOAT }, s.variable);
         this.loop(st, () => { const b = this.cloneSt(st); this.block(s.body, b); b.dead = false; return b; });
         return;
       }
-      case 'ForGenericStatement': case 'GotoStatement': case 'LabelStatement': case 'BreakStatement':
+      case 'GotoStatement': this.gotoStmt(s, st); return;
+      case 'LabelStatement': this.labelStmt(s, st); return;
+      case 'ForGenericStatement': if (isGmatchLoop(s)) checkGmatchFor(this, s, st); return;
+      case 'BreakStatement':
         return;
     }
   }
@@ -461,7 +387,10 @@ class Checker {
       const alias = (a.ty.m & VIEW) !== 0 && this.isViewAlias(e);
       if (a.ty.m & STATIC && !a.ty.c && a.ty.m !== 0) this.reason(e, 'value of unknown function, table or layout');
       out.push({ ty: a.ty, ls: a.ls, alias });
+      // `local i, j = s:find(p)`: the other results of find / match
+      if (a.multi && e === es[es.length - 1] && es.length < n) out.push(...extraResults(a).map((ty) => ({ ty })));
     }
+    multipleResults(this, es, n);
     while (out.length < n) out.push({ ty: constTy({ k: 'nil' }) });
     return out;
   }
@@ -547,7 +476,8 @@ class Checker {
       case 'not': return this.set(e, { ty: { m: FALSE | TRUE } });
       case '#':
         if (t.c?.k === 'str') return this.set(e, { ty: constTy({ k: 'int', v: BigInt(t.c.v.length) }) });
-        if (t.m & ~(VIEW | NIL) || !(t.m & VIEW)) this.reason(e, `length of a ${t.m & STR ? 'non-constant string' : 'non-data value'}`);
+        if ((t.m & ~(VIEW | NIL) || !(t.m & VIEW)) && (t.m & ~(STR | NIL) || !(t.m & STR)))
+          this.reason(e, `length of a value that may not be a string or data view`);
         return this.set(e, { ty: { m: INT } });
       case '-': {
         if (t.c?.k === 'int') return this.set(e, { ty: constTy({ k: 'int', v: BigInt.asIntN(64, -t.c.v) }) });
@@ -560,14 +490,20 @@ class Checker {
     }
   }
 
-  numResult(e: L.Node, ts: Ty[]): Ty {
+  /**
+   * Result of an arithmetic operator: an integer only if every operand may be
+   * one, a float if any operand may be one (both: decided at run time).
+   */
+  numResult(e: L.Node, ts: Ty[], mixed = true): Ty {
     let m = 0;
+    const canInt = ts.every((t) => t.m & INT);
     for (const t of ts) {
-      if ((t.m & NUM) === NUM) this.reason(e, 'arithmetic on a value that may be an integer or a float');
+      if ((t.m & NUM) === NUM && !mixed) this.reason(e, 'argument that may be an integer or a float');
       if (t.m & (STR | STATIC)) this.reason(e, 'arithmetic on a string, table or function');
-      m |= t.m & NUM;
+      m |= t.m & FLOAT;
     }
-    return { m: m & FLOAT ? FLOAT : INT };
+    if (canInt) m |= INT;
+    return { m: m || INT };
   }
 
   binary(e: L.BinaryExpression, st: State): Ann {
@@ -578,9 +514,9 @@ class Checker {
         if ((a.m | b.m) & STATIC) this.reason(e, 'comparison of functions, tables or layouts');
         return this.set(e, { ty: { m: FALSE | TRUE } });
       case '<': case '<=': case '>': case '>=':
-        if ((a.m | b.m) & (STR | STATIC)) this.reason(e, 'ordering of strings or tables');
+        if ((a.m | b.m) & STATIC) this.reason(e, 'ordering of tables or functions');
         return this.set(e, { ty: { m: FALSE | TRUE } });
-      case '..': this.reason(e, 'string concatenation'); return this.set(e, { ty: { m: STR } });
+      case '..': return checkConcat(this, e, a, b);
       case '/': this.numResult(e, [a, b]); return this.set(e, { ty: { m: FLOAT } });
       case '^': {
         this.numResult(e, [a, b]);
@@ -595,201 +531,21 @@ class Checker {
         this.numResult(e, [a, b]);
         return this.set(e, { ty: { m: INT } });
       default: {
-        if (op === '%' && (a.m | b.m) & FLOAT) this.reason(e, "float '%'");
         const ty = this.numResult(e, [a, b]);
         return this.set(e, { ty });
       }
     }
   }
 
-  member(e: L.MemberExpression, st: State): Ann {
-    const b = this.expr(e.base, st);
-    const name = e.identifier.name;
-    const c = b.ty.c;
-    if (c?.k === 'data' && b.ty.m === DATA) {
-      if (name !== 'layout') this.reason(e, `data.${name}`);
-      return this.set(e, { ty: constTy({ k: 'builtin', name: 'data.' + name }) });
-    }
-    if (c?.k === 'builtin' && b.ty.m === BUILTIN) {
-      const full = `${c.name}.${name}`;
-      if (full === 'math.maxinteger') return this.set(e, { ty: constTy({ k: 'int', v: (1n << 63n) - 1n }) });
-      if (full === 'math.mininteger') return this.set(e, { ty: constTy({ k: 'int', v: -(1n << 63n) }) });
-      if (full === 'math.huge') return this.set(e, { ty: constTy({ k: 'float', v: Infinity }) });
-      if (full === 'math.pi') return this.set(e, { ty: constTy({ k: 'float', v: Math.PI }) });
-      return this.set(e, { ty: constTy({ k: 'builtin', name: full }) });
-    }
-    if (c?.k === 'table' && b.ty.m === TABLE) {
-      const ent = this.tables[c.id]!.entries.find((x) => x.key.k === 'str' && x.key.v === name);
-      return this.set(e, { ty: constTy(ent ? ent.value : { k: 'nil' }) });
-    }
-    if (b.ty.m & VIEW) {
-      if (b.ty.m & ~(VIEW | NIL)) this.reason(e, 'field read on a value that may not be a data view');
-      if (name === 'layout' || name === 'segment') this.reason(e, `method '${name}' used as a value`);
-      return this.set(e, { ty: this.fieldTy(e, b.ls ?? new Set([NO_LAYOUT]), name), field: this.lastField });
-    }
-    this.reason(e, `field '${name}' of a ${b.ty.m === NIL ? 'nil value' : 'non-data value'}`);
-    return this.set(e, { ty: { m: NIL } });
-  }
-
+  // ---- data views, layouts and calls (check-call.ts) -------------------------------
   lastField: FieldDef | null = null;
-  fieldTy(e: L.Node, ls: LSet, name: string): Ty {
-    let def: FieldDef | null | undefined;
-    let same = true;
-    for (const id of ls) {
-      const f = id === NO_LAYOUT ? null : this.layouts[id]!.fields.get(name) ?? null;
-      if (def === undefined) def = f;
-      else if (JSON.stringify(def) !== JSON.stringify(f)) same = false;
-    }
-    if (!same) this.reason(e, `layout of the view is not known here: field '${name}' differs between the layouts it may have`);
-    this.lastField = def ?? null;
-    if (!def) return constTy({ k: 'nil' });
-    if (def.kind === 'string') { this.reason(e, `string field '${name}'`); return { m: STR | NIL }; }
-    if (def.length === 0 || def.length > 64) return constTy({ k: 'nil' });
-    if (def.little && def.length > 8 && (def.offset % 8 !== 0 || def.length % 8 !== 0))
-      this.reason(e, `little-endian field '${name}' that is not whole bytes`);
-    return { m: INT | NIL };
-  }
-
-  index(e: L.IndexExpression, st: State): Ann {
-    const b = this.expr(e.base, st);
-    const k = this.expr(e.index, st).ty;
-    const c = b.ty.c;
-    if (c?.k === 'table' && b.ty.m === TABLE) {
-      const t = this.tables[c.id]!;
-      let kc = k.c && constTy(k.c).m === k.m ? k.c : undefined;
-      if (kc?.k === 'float' && Number.isInteger(kc.v)) kc = { k: 'int', v: BigInt(kc.v) };
-      if (kc) {
-        const ent = t.entries.find((x) => x.key.k === kc!.k && (x.key as { v: unknown }).v === (kc as { v: unknown }).v);
-        return this.set(e, { ty: constTy(ent ? ent.value : { k: 'nil' }) });
-      }
-      if (k.m & (STR | STATIC | BOOL_MASK)) this.reason(e, 'table index with a non-constant non-number key');
-      let ty: Ty = constTy({ k: 'nil' });
-      for (const x of t.entries) if (x.key.k === 'int' || x.key.k === 'float') {
-        if (x.value.k === 'table' || x.value.k === 'layout' || x.value.k === 'func') this.reason(e, 'table of tables indexed with a variable key');
-        ty = join(ty, constTy(x.value));
-      }
-      return this.set(e, { ty });
-    }
-    this.reason(e, b.ty.m & VIEW ? 'indexing a data view with []' : 'indexing a value that is not a constant table');
-    return this.set(e, { ty: { m: NIL } });
-  }
-
-  args(e: L.CallExpression | L.TableCallExpression | L.StringCallExpression): L.Expression[] {
-    if (e.type === 'CallExpression') return e.arguments;
-    if (e.type === 'TableCallExpression') return [e.arguments];
-    return [e.argument];
-  }
-
-  layoutArg(node: L.Expression, a: Ann): number | null {
-    if (a.ty.c?.k === 'layout' && a.ty.m === LAYOUT) return a.ty.c.id;
-    if (a.ty.c?.k === 'table' && a.ty.m === TABLE) return this.makeLayout(node, this.tables[a.ty.c.id]!);
-    this.reason(node, 'layout argument is not a constant layout table');
-    return null;
-  }
-
-  makeLayout(node: L.Node, t: TableDef): number | null {
-    const cached = this.layoutOf.get(node);
-    const fields = new Map<string, FieldDef>();
-    for (const { key, value } of t.entries) {
-      if (key.k !== 'str') continue;
-      if (value.k !== 'table') { this.reason(node, `layout field '${key.v}' is not a table`); continue; }
-      const ents = this.tables[value.id]!.entries;
-      const get = (pos: bigint, name: string) =>
-        ents.find((x) => x.key.k === 'str' && x.key.v === name)?.value ?? ents.find((x) => x.key.k === 'int' && x.key.v === pos)?.value;
-      const off = get(1n, 'offset'), len = get(2n, 'length'), typ = get(3n, 'type'), end = get(4n, 'endian');
-      if (off?.k !== 'int' || len?.k !== 'int' || off.v < 0n || len.v < 0n || off.v > 1n << 40n || len.v > 1n << 40n) {
-        this.reason(node, `layout field '${key.v}' needs integer offset and length`); continue;
-      }
-      const kind = typ?.k === 'str' && typ.v.startsWith('s') ? 'string' : 'number';
-      const little = end?.k === 'str' && (end.v.startsWith('l') || end.v.startsWith('h'));
-      fields.set(key.v, { name: key.v, kind, offset: Number(off.v), length: Number(len.v), little });
-    }
-    if (cached) { cached.fields = fields; return cached.id; }
-    const lc = node.loc!.start;
-    const def: LayoutDef = { id: this.layouts.length, fields, line: lc.line, column: lc.column + 1 };
-    this.layouts.push(def);
-    this.layoutOf.set(node, def);
-    return def.id;
-  }
-
-  call(e: L.CallExpression | L.TableCallExpression | L.StringCallExpression, st: State): Ann {
-    const args = this.args(e);
-    const base = e.base;
-    // method calls on views
-    if (base.type === 'MemberExpression' && base.indexer === ':') {
-      const recv = this.expr(base.base, st);
-      const name = base.identifier.name;
-      const as = args.map((a) => this.expr(a, st));
-      if (!(recv.ty.m & VIEW) || recv.ty.m & ~(VIEW | NIL)) {
-        this.reason(e, `method '${name}' called on a value that is not a data view`);
-        return this.set(e, { ty: { m: NIL } });
-      }
-      if (name === 'layout') {
-        if (as.length !== 1) this.reason(e, 'layout takes one argument');
-        const id = as[0] ? this.layoutArg(args[0]!, as[0]) : null;
-        const ls = new Set([id ?? NO_LAYOUT]);
-        if (base.base.type === 'Identifier') st.layouts.set(this.refVar.get(base.base)!, ls);
-        return this.set(e, { ty: { m: VIEW }, ls, builtin: 'layout' });
-      }
-      if (name === 'segment') {
-        if (as.length > 2) this.reason(e, 'segment takes at most two arguments');
-        as.forEach((a, i) => { if (a.ty.m & ~(INT | NIL)) this.reason(args[i]!, 'segment argument that may not be an integer'); });
-        return this.set(e, { ty: { m: VIEW | NIL }, ls: new Set([NO_LAYOUT]), builtin: 'segment' });
-      }
-      this.reason(e, `method '${name}'`);
-      return this.set(e, { ty: { m: NIL } });
-    }
-    const callee = this.expr(base, st);
-    const as = args.map((a) => this.expr(a, st));
-    const c = callee.ty.c;
-    if (c?.k === 'func' && callee.ty.m === FUNC) {
-      const f = this.fns[c.id]!;
-      if (as.length > f.params.length) this.reason(e, 'call with more arguments than parameters');
-      f.params.forEach((p, i) => {
-        const a = as[i] ?? { ty: constTy({ k: 'nil' }) };
-        this.assignVar(p, a.ty, args[i] ?? e);
-        if (a.ty.m & STATIC) this.reason(args[i] ?? e, 'passing a function, table or layout as an argument');
-        const entry = lsJoin(f.paramEntry[i], a.ls ?? [NO_LAYOUT]);
-        if (!lsEq(entry, f.paramEntry[i] ?? new Set())) { f.paramEntry[i] = entry; this.changed = true; }
-        const arg = args[i];
-        if (arg?.type === 'Identifier' && a.ty.m & VIEW) {
-          st.layouts.set(this.refVar.get(arg)!, new Set(f.paramExit[i] ?? entry));
-        }
-      });
-      return this.set(e, { ty: f.retTy, ls: f.retLayouts, callee: f });
-    }
-    if (c?.k === 'builtin' && callee.ty.m === BUILTIN) {
-      const name = c.name;
-      if (!COMPILED_BUILTINS.has(name)) { this.reason(e, `call to unknown function '${name}'`); return this.set(e, { ty: { m: NIL } }); }
-      switch (name) {
-        case 'require':
-          if (as[0]?.ty.c?.k !== 'str' || as[0].ty.c.v !== 'data') this.reason(e, "require of a module other than 'data'");
-          return this.set(e, { ty: constTy({ k: 'data' }), builtin: name });
-        case 'data.layout': {
-          const id = as[0] ? this.layoutArg(args[0]!, as[0]) : null;
-          if (id === null) return this.set(e, { ty: { m: LAYOUT } });
-          return this.set(e, { ty: constTy({ k: 'layout', id }), builtin: name });
-        }
-        case 'error':
-          if (as[0] && as[0].ty.m & ~(STR | NIL) || as[0] && !as[0].ty.c && as[0].ty.m & STR)
-            this.reason(e, 'error with a value that is not a constant string');
-          return this.set(e, { ty: BOTTOM, builtin: name });
-        case 'assert': {
-          const t = as[0]?.ty ?? constTy({ k: 'nil' });
-          if (as[1] && !(as[1].ty.c?.k === 'str' && as[1].ty.m === STR)) this.reason(e, 'assert message that is not a constant string');
-          if (t.m & STATIC) this.reason(e, 'assert of a function, table or layout');
-          return this.set(e, { ty: without(t, FALSY), ls: as[0]?.ls, builtin: name });
-        }
-        case 'math.min': case 'math.max': case 'math.abs': {
-          if (as.length === 0 || (name === 'math.abs' && as.length !== 1)) this.reason(e, `${name} with a wrong number of arguments`);
-          const ty = this.numResult(e, as.map((a) => a.ty));
-          return this.set(e, { ty: only(ty, NUM), builtin: name });
-        }
-      }
-    }
-    this.reason(e, callee.ty.m === NIL && base.type === 'Identifier' ? `call to unknown function '${base.name}'` : 'call of a value that is not a known function');
-    return this.set(e, { ty: { m: NIL } });
-  }
+  member(e: L.MemberExpression, st: State): Ann { return checkMember(this, e, st); }
+  fieldTy(e: L.Node, ls: LSet, name: string): Ty { return fieldType(this, e, ls, name); }
+  index(e: L.IndexExpression, st: State): Ann { return checkIndex(this, e, st); }
+  args(e: Call): L.Expression[] { return callArgs(this, e); }
+  layoutArg(node: L.Expression, a: Ann): number | null { return layoutArg(this, node, a); }
+  makeLayout(node: L.Node, t: TableDef): number | null { return makeLayout(this, node, t); }
+  call(e: Call, st: State): Ann { return checkCall(this, e, st); }
 }
 
 /** base^exp for constant integral operands when the result is exact in a double (so C's pow agrees). */
@@ -803,5 +559,4 @@ function exactPow(a?: Const, b?: Const): number | null {
   return null;
 }
 
-const BOOL_MASK = FALSE | TRUE;
 void INT; void FLOAT; void TRUE;

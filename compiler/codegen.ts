@@ -1,6 +1,9 @@
 // Pass 4: typed IR → Binaryen module, per docs/ABI.md. binaryen is passed
 // in by index.ts, which loads it lazily.
 import type { Expr, IRFunc, IRModule, Stmt, WType } from './ir.js';
+import { emitPatternMatcher } from './patterns/index.js';
+import { CONST_BASE, stringMemory } from './strings/layout.js';
+import { arenaReset, emitStringRuntime } from './strings/runtime.js';
 
 type B = typeof import('binaryen').default;
 type M = InstanceType<B['Module']>;
@@ -13,6 +16,9 @@ export interface CodegenOptions {
   section: Record<string, unknown>;
   wantText: boolean;
 }
+
+/** binaryen's inlining limit (IR nodes) for functions called from more than one place */
+const INLINE_MAX = 400;
 
 export interface CodegenResult { wasm: Uint8Array; wat?: string; minPages: number }
 
@@ -35,8 +41,12 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
   const m = new binaryen.Module();
   try {
     m.setFeatures(binaryen.Features.MVP | binaryen.Features.MutableGlobals | binaryen.Features.SignExt);
-    const minPages = 1;
-    m.setMemory(minPages, 65536, null, [], false, false, 'memory');
+    // strings: constants in a data segment, the arena after them, heap_base past both
+    const smem = ir.strings ? stringMemory(ir.strings.constants) : null;
+    const minPages = smem ? Math.max(1, Math.ceil(smem.heapBase / 65536)) : 1;
+    const segments = smem && smem.constants.length
+      ? [{ offset: m.i32.const(CONST_BASE), data: smem.constants, passive: false }] : [];
+    m.setMemory(minPages, 65536, null, segments, false, false, 'memory');
     m.addMemoryImport('memory', 'env', 'memory');
     const wt = (t: WType) => (t === 'i32' ? binaryen.i32 : t === 'i64' ? binaryen.i64 : binaryen.f64);
     const konst = (t: WType, v: number | bigint) => {
@@ -49,7 +59,13 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
     m.addGlobal('rtag', binaryen.i32, true, m.i32.const(0));
     m.addGlobal('fuel_limit', binaryen.i32, true, m.i32.const(opts.fuel | 0));
     m.addGlobal('cursor', binaryen.i32, true, m.i32.const(0));
-    m.addGlobal('heap_base', binaryen.i32, false, m.i32.const(0));
+    m.addGlobal('heap_base', binaryen.i32, false, m.i32.const(smem ? smem.heapBase : 0));
+    if (smem) {
+      emitStringRuntime(binaryen, m, smem);
+      // the matchers use no SIMD: the ABI promises MVP + mutable globals + sign extension
+      for (const p of ir.strings!.patterns) emitPatternMatcher(m, p.bytes, p.name, { mode: p.mode, strict: true, simd: false });
+    }
+    const resetArena = () => (smem ? [arenaReset(binaryen, m, smem)] : []);
     for (const g of ir.globals) m.addGlobal(g.name, wt(g.ty), true, expr(g.init));
 
     function expr(e: Expr): number {
@@ -73,6 +89,16 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
         case 'load8': return m.i64.load8_u(e.off, 1, expr(e.addr));
         case 'helper': return m.call(e.fn, e.args.map(expr), wt(e.ty));
       }
+    }
+
+    // a call needs the error check after it only if the callee can fail
+    const mayFail = new Set<string>();
+    const fails = (ss: Stmt[]): boolean => ss.some((x) =>
+      x.k === 'error' || x.k === 'fuel' || (x.k === 'call' && mayFail.has(x.fn)) ||
+      (x.k === 'if' && (fails(x.t) || fails(x.f))) || ((x.k === 'block' || x.k === 'loop') && fails(x.body)));
+    for (let changed = true; changed;) {
+      changed = false;
+      for (const f of ir.funcs) if (!mayFail.has(f.name) && fails(f.body)) { mayFail.add(f.name); changed = true; }
     }
 
     let cur: IRFunc;
@@ -107,7 +133,13 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
           if (s.dst.length === 0) out.push(rt === binaryen.none ? c : m.drop(c));
           else if (s.dst.length === 1) out.push(m.local.set(s.dst[0]!, c));
           else out.push(m.local.set(s.dst[1]!, c), m.local.set(s.dst[0]!, m.global.get('rtag', binaryen.i32)));
-          out.push(m.if(m.global.get('err', binaryen.i32), zeroRet()));
+          if (s.status !== undefined) {
+            out.push(m.local.set(s.status, m.i32.eqz(m.global.get('err', binaryen.i32))));
+            if (mayFail.has(s.fn)) out.push(m.if(m.global.get('err', binaryen.i32), m.block(null, [
+              m.if(m.i32.lt_s(m.global.get('fuel', binaryen.i32), m.i32.const(0)), zeroRet()),
+              m.global.set('err', m.i32.const(0)),
+            ], binaryen.none)));
+          } else if (mayFail.has(s.fn)) out.push(m.if(m.global.get('err', binaryen.i32), zeroRet()));
           return m.block(null, out, binaryen.none);
         }
       }
@@ -127,6 +159,7 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
     const errVerdict = () => m.select(g32('err'), m.i32.add(g32('err'), m.i32.const(1)), m.i32.const(0));
     m.addFunction('init', binaryen.none, binaryen.i32, [], m.block(null, [
       m.global.set('err', m.i32.const(0)),
+      ...resetArena(),
       m.global.set('fuel', g32('fuel_limit')),
       m.call(ir.init, [], binaryen.none),
       m.return(errVerdict()),
@@ -134,6 +167,7 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
 
     // filter_batch(descs, count, verdicts): the per-packet loop stays inside Wasm
     const [DESCS, COUNT, VERD, I, D, R] = [0, 1, 2, 3, 4, 5];
+    const filterFails = mayFail.has(ir.filter);
     const l32 = (i: number) => m.local.get(i, binaryen.i32);
     const view = m.i64.or(m.i64.shl(m.i64.extend_u(m.i32.load(0, 4, l32(D))), konst('i64', 32n)), m.i64.extend_u(m.i32.load(4, 4, l32(D))));
     m.addFunction('filter_batch', binaryen.createType([binaryen.i32, binaryen.i32, binaryen.i32]), binaryen.i32,
@@ -142,12 +176,13 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
         m.block('done', [m.loop('next', m.block(null, [
           m.br('done', m.i32.ge_u(l32(I), l32(COUNT))),
           m.global.set('cursor', l32(I)),
-          m.global.set('fuel', g32('fuel_limit')),
-          m.global.set('err', m.i32.const(0)),
+          // a filter that cannot fail (no error site, no fuel point) needs neither fuel nor the error word
+          ...(filterFails ? [m.global.set('fuel', g32('fuel_limit')), m.global.set('err', m.i32.const(0))] : []),
+          ...resetArena(),
           m.local.set(D, m.i32.add(l32(DESCS), m.i32.shl(l32(I), m.i32.const(4)))),
           m.local.set(R, m.call(ir.filter, [view], binaryen.i32)),
           m.i32.store(0, 4, m.i32.add(l32(VERD), m.i32.shl(l32(I), m.i32.const(2))),
-            m.select(g32('err'), m.i32.add(g32('err'), m.i32.const(1)), l32(R))),
+            filterFails ? m.select(g32('err'), m.i32.add(g32('err'), m.i32.const(1)), l32(R)) : l32(R)),
           m.local.set(I, m.i32.add(l32(I), m.i32.const(1))),
           m.br('next'),
         ], binaryen.none))]),
@@ -162,6 +197,12 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
     if (opts.optimize > 0) {
       binaryen.setOptimizeLevel(opts.optimize);
       binaryen.setShrinkLevel(opts.shrink);
+      // script functions are small and called from few places: inline them
+      // into filter (and filter into the batch loop) so binaryen optimizes one body
+      binaryen.setFlexibleInlineMaxSize(INLINE_MAX);
+      binaryen.setOneCallerInlineMaxSize(INLINE_MAX);
+      m.optimize();
+      // a second round folds what inlining exposed (repeated view unpacking, known tags)
       m.optimize();
     }
     const section = { ...opts.section, memory: { minPages } };

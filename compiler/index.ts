@@ -22,7 +22,7 @@ export interface CompileOptions {
   fuel?: number;
   /** binaryen optimize level 0-3 (default 3) */
   optimize?: number;
-  /** binaryen shrink level 0-2 (default 1) */
+  /** binaryen shrink level 0-2 (default 0: binaryen inlines functions called twice only at shrink level 0) */
   shrink?: number;
   /** stop after this pass (its output is in the result) */
   stopAfter?: Stage;
@@ -63,6 +63,16 @@ export interface CheckScriptResult {
   details: Reason[];
   /** syntax errors: the script runs nowhere */
   errors: SourceError[];
+}
+
+/**
+ * The syntax error of a failed compile, if that is why it failed: a script
+ * that does not parse runs nowhere, so hosts should report it (FILE:LINE:COL)
+ * instead of falling back to the interpreter.
+ */
+export function syntaxErrorOf(result: CompileResult | CheckScriptResult): SourceError | undefined {
+  if ('ok' in result) return !result.ok && result.stage === 'parse' ? result.errors[0] : undefined;
+  return result.errors[0];
 }
 
 const fmt = (r: Reason) => `${r.line}:${r.column}: ${r.message}`;
@@ -127,7 +137,7 @@ export async function compile(source: string, options: CompileOptions): Promise<
   const { codegen } = await import('./codegen.js');
   const fuel = options.fuel ?? 1_000_000;
   const optimize = options.optimize ?? 3;
-  const shrink = options.shrink ?? 1;
+  const shrink = options.shrink ?? 0;
   const section = {
     abi: ABI_VERSION, compiler: COMPILER_VERSION, source: options.file,
     sourceHash: 'sha256:' + createHash('sha256').update(Buffer.from(source, 'latin1')).digest('hex'),

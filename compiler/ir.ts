@@ -31,8 +31,12 @@ export type Stmt =
   | { k: 'error'; site: number }
   /** spend one unit of fuel; error `site` when exhausted */
   | { k: 'fuel'; site: number }
-  /** call of a compiled Lua function; results go to locals `dst` (may propagate an error) */
-  | { k: 'call'; fn: string; args: Expr[]; dst: number[] };
+  /**
+   * call of a compiled Lua function; results go to locals `dst`. An error
+   * propagates, unless `status` is given (pcall): then that i32 local gets 1,
+   * or 0 and the error is cleared (exhausted fuel still propagates).
+   */
+  | { k: 'call'; fn: string; args: Expr[]; dst: number[]; status?: number };
 
 export interface Site { message: string; line: number; column: number }
 
@@ -55,6 +59,8 @@ export interface IRModule {
   filter: string;
   /** name of the main chunk function */
   init: string;
+  /** present when the module uses strings: constants for the data segment and the pattern matchers to emit */
+  strings?: { constants: Uint8Array; patterns: { name: string; bytes: Uint8Array; mode: 'match' | 'find' | 'plain' | 'gmatch' }[] };
 }
 
 export const i32 = (v: number): Expr => ({ k: 'i32', v: v | 0 });
@@ -104,7 +110,79 @@ function isBool(e: Expr): boolean {
 
 export function cond(c: Expr, t: Expr, f: Expr, ty: WType): Expr {
   if (c.k === 'i32') return c.v ? t : f;
+  // inside an arm the condition's value is known: `if c then (if c then a else b)` is `if c then a`
+  const key = printExpr(c);
+  t = assume(t, key, true);
+  f = assume(f, key, false);
+  if (t.k === f.k && (t.k === 'i32' || t.k === 'i64') && t.v === (f as typeof t).v) return t;
   return { k: 'if', c, t, f, ty };
+}
+
+/** Rewrites `e` knowing that the condition printed as `key` is true (false). */
+export function assume(e: Expr, key: string, v: boolean): Expr {
+  if (isBool(e) && printExpr(e) === key) return i32(v ? 1 : 0);
+  switch (e.k) {
+    case 'if': {
+      if (printExpr(e.c) === key) return assume(v ? e.t : e.f, key, v);
+      const c = assume(e.c, key, v), t = assume(e.t, key, v), f = assume(e.f, key, v);
+      return c === e.c && t === e.t && f === e.f ? e : { ...e, c, t, f };
+    }
+    case 'un': {
+      if (e.op === 'i32.eqz' && printExpr(e.a) === key) return i32(v ? 0 : 1);
+      const a = assume(e.a, key, v);
+      return a === e.a ? e : { ...e, a };
+    }
+    case 'bin': {
+      const a = assume(e.a, key, v), b = assume(e.b, key, v);
+      return a === e.a && b === e.b ? e : bin(e.op, a, b);
+    }
+    default: return e;
+  }
+}
+
+/** Number of IR nodes in `e`, counting up to `limit`. */
+export function exprSize(e: Expr, limit = Infinity): number {
+  let n = 0;
+  const walk = (x: Expr): void => {
+    if (n > limit) return;
+    n++;
+    switch (x.k) {
+      case 'un': walk(x.a); break;
+      case 'bin': walk(x.a); walk(x.b); break;
+      case 'if': walk(x.c); walk(x.t); walk(x.f); break;
+      case 'load8': walk(x.addr); break;
+      case 'helper': x.args.forEach(walk); break;
+      default: break;
+    }
+  };
+  walk(e);
+  return n;
+}
+
+/** Whether every local `e` reads is in `locals`. */
+export function readsOnly(e: Expr, locals: ReadonlySet<number>): boolean {
+  switch (e.k) {
+    case 'get': return locals.has(e.l);
+    case 'un': return readsOnly(e.a, locals);
+    case 'bin': return readsOnly(e.a, locals) && readsOnly(e.b, locals);
+    case 'if': return readsOnly(e.c, locals) && readsOnly(e.t, locals) && readsOnly(e.f, locals);
+    case 'load8': return readsOnly(e.addr, locals);
+    case 'helper': return e.args.every((a) => readsOnly(a, locals));
+    default: return true;
+  }
+}
+
+/** Whether `e` reads a Wasm global (which a call may change). */
+export function readsGlobal(e: Expr): boolean {
+  switch (e.k) {
+    case 'gget': return true;
+    case 'un': return readsGlobal(e.a);
+    case 'bin': return readsGlobal(e.a) || readsGlobal(e.b);
+    case 'if': return readsGlobal(e.c) || readsGlobal(e.t) || readsGlobal(e.f);
+    case 'load8': return readsGlobal(e.addr);
+    case 'helper': return true;
+    default: return false;
+  }
 }
 
 export const and = (a: Expr, b: Expr) => (a.k === 'i32' ? (a.v ? b : i32(0)) : b.k === 'i32' && b.v ? a : cond(a, b, i32(0), 'i32'));
@@ -156,7 +234,7 @@ export function printStmts(ss: Stmt[], indent: string, names: string[], sites: S
         break;
       }
       case 'fuel': out.push(`${indent}fuel #${s.site}`); break;
-      case 'call': out.push(`${indent}${s.dst.map((d) => names[d]).join(', ')}${s.dst.length ? ' = ' : ''}call ${s.fn}(${s.args.map(p).join(', ')})`); break;
+      case 'call': out.push(`${indent}${s.dst.map((d) => names[d]).join(', ')}${s.dst.length ? ' = ' : ''}${s.status !== undefined ? `${names[s.status]} = pcall` : 'call'} ${s.fn}(${s.args.map(p).join(', ')})`); break;
     }
   }
   return out.filter((x) => x !== '').join('\n');

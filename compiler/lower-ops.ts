@@ -3,8 +3,9 @@
 // type checks (with Lua's own messages) for operands that may be non-numbers.
 import type * as L from 'luaparse';
 import type { Lowerer, Val } from './lower.js';
-import { Expr, and, bin, cond, f64, i32, i64, not, or, un } from './ir.js';
-import { FALSE, FLOAT, INT, NIL, STR, TRUE, Ty, VIEW, luaTypeName } from './types.js';
+import { Expr, and, assume, bin, cond, f64, i32, i64, not, or, printExpr, un } from './ir.js';
+import { FALSE, FLOAT, INT, NIL, STR, TAG, TRUE, Ty, VIEW, luaTypeName } from './types.js';
+import { strEq, strLess, strPayloadOf } from './strings/lower.js';
 
 const GROUPS: [number, string][] = [[NIL, 'nil'], [FALSE | TRUE, 'boolean'], [INT | FLOAT, 'number'], [STR, 'string'], [VIEW, 'userdata']];
 const TWO63 = 9223372036854775808;
@@ -16,10 +17,6 @@ function isGroup(l: Lowerer, v: Val, mask: number): Expr {
   return e;
 }
 
-function strPayload(l: Lowerer, v: Val): Expr {
-  if (v.rep === 'none' && v.ty.c?.k === 'str') return i64(BigInt(l.strId(v.ty.c.v)));
-  return v.rep === 'dyn' ? v.val : i64(-1n);
-}
 
 /** Lua `==` (raw equality: no metamethods on our values). */
 export function lowerEq(l: Lowerer, x: Val, y: Val, node: L.Node): Expr {
@@ -32,7 +29,7 @@ export function lowerEq(l: Lowerer, x: Val, y: Val, node: L.Node): Expr {
   if (x.ty.m & FLOAT && y.ty.m & INT) r = or(r, and(and(l.isKind(x, FLOAT), l.isKind(y, INT)), eqIF(l.intOf(y), l.floatOf(x))));
   if (common & STR) {
     if (x.rep === 'none' && y.rep === 'none') r = or(r, i32(x.ty.c?.k === 'str' && y.ty.c?.k === 'str' && x.ty.c.v === y.ty.c.v ? 1 : 0));
-    else r = or(r, and(and(l.isKind(x, STR), l.isKind(y, STR)), bin('i64.eq', strPayload(l, x), strPayload(l, y))));
+    else r = or(r, and(and(l.isKind(x, STR), l.isKind(y, STR)), strEq(l, strPayloadOf(l, x), strPayloadOf(l, y))));
   }
   if (common & VIEW) l.reason(node, 'equality of two data views');
   return r;
@@ -75,12 +72,13 @@ export function lowerCompare(l: Lowerer, e: L.BinaryExpression): Expr {
   if (op === '>' || op === '>=') [x, y] = [y, x];
   const le = op === '<=' || op === '>=';
   for (const [gx, nx] of GROUPS) for (const [gy, ny] of GROUPS) {
-    if (!(x.ty.m & gx) || !(y.ty.m & gy) || (nx === 'number' && ny === 'number')) continue;
+    if (!(x.ty.m & gx) || !(y.ty.m & gy) || (nx === ny && (nx === 'number' || nx === 'string'))) continue;
     const msg = nx === ny ? `attempt to compare two ${nx} values` : `attempt to compare ${nx} with ${ny}`;
     l.guard(and(isGroup(l, x, gx), isGroup(l, y, gy)), l.site(e, msg));
   }
-  if (!((x.ty.m & (INT | FLOAT)) && (y.ty.m & (INT | FLOAT)))) return i32(0);
-  return numLess(l, x, y, le);
+  const strs = x.ty.m & STR && y.ty.m & STR ? strLess(l, strPayloadOf(l, x), strPayloadOf(l, y), le) : null;
+  if (!((x.ty.m & (INT | FLOAT)) && (y.ty.m & (INT | FLOAT)))) return strs ?? i32(0);
+  return strs ? cond(l.isKind(x, STR), strs, numLess(l, x, y, le), 'i32') : numLess(l, x, y, le);
 }
 
 const ARITH: Record<string, string> = { '+': 'add', '-': 'sub', '*': 'mul' };
@@ -89,6 +87,7 @@ const ARITH: Record<string, string> = { '+': 'add', '-': 'sub', '*': 'mul' };
 export function lowerArith(l: Lowerer, node: L.Node, op: string, argNodes: L.Expression[], ty: Ty): Val {
   const bitwise = ['&', '|', '~', '<<', '>>', 'bnot'].includes(op);
   const vals = argNodes.map((a) => l.keep(l.expr(a)));
+  const nonNumbers = NIL | FALSE | TRUE | STR | VIEW;
   vals.forEach((v, i) => {
     for (const [g, name] of GROUPS) {
       if (name === 'number' || !(v.ty.m & g)) continue;
@@ -97,61 +96,109 @@ export function lowerArith(l: Lowerer, node: L.Node, op: string, argNodes: L.Exp
         : `attempt to perform ${bitwise ? 'bitwise operation' : 'arithmetic'} on a ${name} value${l.varInfo(argNodes[i]!)}`;
       l.guard(isGroup(l, v, g), l.site(argNodes[i]!, msg));
     }
+    vals[i] = afterGuard(v, nonNumbers);
   });
   if (op.startsWith('math.') && vals.length === 0) {
     l.guard(i32(1), l.site(node, `bad argument #1 to '${op.slice(5)}' (number expected, got no value)`));
     return l.constExprs({ k: 'nil' }, 'none');
   }
+  if (ty.m === (INT | FLOAT)) {
+    // an operand may be an integer or a float: Lua decides per operation, so do we
+    const bothInt = vals.reduce((e: Expr, v) => and(e, l.isKind(v, INT)), i32(1));
+    const k = l.keep({ rep: 'bool', e: bothInt, ty: { m: FALSE | TRUE } }) as { e: Expr };
+    const ie = compute(l, node, op, vals, false, k.e, false);
+    const fe = compute(l, node, op, vals, true, not(k.e), false);
+    return { rep: 'dyn', tag: cond(k.e, i32(TAG.int), i32(TAG.float), 'i32'),
+      val: cond(k.e, ie, un('i64.reinterpret_f64', fe, 'i64'), 'i64'), ty };
+  }
   const isFloat = ty.m === FLOAT;
-  const num = (v: Val): Expr => {
-    if (!isFloat) return l.intOf(v);
-    return v.ty.m & FLOAT ? l.floatOf(v) : un('f64.convert_i64_s', l.intOf(v), 'f64');
-  };
-  const xs = vals.map(num);
+  const e = compute(l, node, op, vals, isFloat, i32(1), true);
+  return isFloat ? { rep: 'float', e, ty } : { rep: 'int', e, ty };
+}
+
+/**
+ * One operation over integers or floats. Guards (n//0, n%0) apply only when
+ * `when` holds; `stored` allows temporaries (false when the result is one arm
+ * of a choice, where evaluating the other arm's operations could trap).
+ */
+function compute(l: Lowerer, node: L.Node, op: string, vals: Val[], isFloat: boolean, when: Expr, stored: boolean): Expr {
+  const xs = vals.map((v) => (isFloat ? l.toFloat(v) : l.intOf(v)));
   const a = xs[0]!, b = xs[1]!;
   const T = isFloat ? 'f64' : 'i64';
-  const out = (e: Expr): Val => (isFloat ? { rep: 'float', e, ty } : { rep: 'int', e, ty });
+  const out = (e: Expr): Val => (isFloat ? { rep: 'float', e, ty: { m: FLOAT } } : { rep: 'int', e, ty: { m: INT } });
+  const keep = (e: Expr): Expr => (stored ? (l.keep(out(e)) as { e: Expr }).e : e);
   if (op === 'math.min' || op === 'math.max') {
-    let cur = l.keep(out(a)) as { e: Expr };
+    let cur = keep(a);
     for (const x of xs.slice(1)) {
-      const nx = out(x);
-      const less = op === 'math.min' ? numLess(l, nx, cur as Val, false) : numLess(l, cur as Val, nx, false);
-      cur = l.keep(out(cond(less, x, cur.e, T))) as { e: Expr };
+      const less = op === 'math.min' ? numLess(l, out(x), out(cur), false) : numLess(l, out(cur), out(x), false);
+      cur = keep(cond(less, x, cur, T));
     }
-    return out(cur.e);
+    return cur;
   }
-  if (op === 'math.abs') return out(isFloat ? un('f64.abs', a, 'f64') : cond(bin('i64.lt_s', a, i64(0n)), bin('i64.sub', i64(0n), a), a, 'i64'));
-  if (op === 'neg') return out(isFloat ? un('f64.neg', a, 'f64') : bin('i64.sub', i64(0n), a));
-  if (op === 'bnot') return out(bin('i64.xor', a, i64(-1n)));
-  if (ARITH[op]) return out(bin(`${T}.${ARITH[op]}`, a, b));
+  if (op === 'math.abs') return isFloat ? un('f64.abs', a, 'f64') : cond(bin('i64.lt_s', a, i64(0n)), bin('i64.sub', i64(0n), a), a, 'i64');
+  if (op === 'neg') return isFloat ? un('f64.neg', a, 'f64') : bin('i64.sub', i64(0n), a);
+  if (op === 'bnot') return bin('i64.xor', a, i64(-1n));
+  if (ARITH[op]) return bin(`${T}.${ARITH[op]}`, a, b);
   switch (op) {
-    case '/': return out(bin('f64.div', a, b));
+    case '/': return bin('f64.div', a, b);
     case '^': {
       const ex = vals[1]!.ty.c;
       const n = ex && (ex.k === 'int' || ex.k === 'float') ? Number(ex.v) : NaN;
-      if (n === 0) return out(f64(1));
-      if (n === 1) return out(a);
-      return out(bin('f64.mul', a, a));
+      if (n === 0) return f64(1);
+      if (n === 1) return a;
+      return bin('f64.mul', a, a);
     }
-    case '&': return out(bin('i64.and', a, b));
-    case '|': return out(bin('i64.or', a, b));
-    case '~': return out(bin('i64.xor', a, b));
-    case '<<': return out(shiftLeft(a, b));
-    case '>>': return out(shiftLeft(a, bin('i64.sub', i64(0n), b)));
+    case '&': return bin('i64.and', a, b);
+    case '|': return bin('i64.or', a, b);
+    case '~': return bin('i64.xor', a, b);
+    case '<<': return shiftLeft(a, b);
+    case '>>': return shiftLeft(a, bin('i64.sub', i64(0n), b));
     case '//':
-      if (isFloat) return out(un('f64.floor', bin('f64.div', a, b), 'f64'));
-      l.guard(bin('i64.eq', b, i64(0n)), l.site(node, "attempt to perform 'n//0'"));
-      return out(cond(bin('i64.eq', b, i64(-1n)), bin('i64.sub', i64(0n), a),
-        bin('i64.sub', bin('i64.div_s', a, b),
-          un('i64.extend_i32_u', and(bin('i64.ne', bin('i64.rem_s', a, b), i64(0n)), bin('i64.lt_s', bin('i64.xor', a, b), i64(0n))), 'i64')), 'i64'));
+      if (isFloat) return un('f64.floor', bin('f64.div', a, b), 'f64');
+      l.guard(and(when, bin('i64.eq', b, i64(0n))), l.site(node, "attempt to perform 'n//0'"));
+      return cond(bin('i64.eq', b, i64(-1n)), bin('i64.sub', i64(0n), a),
+        bin('i64.sub', bin('i64.div_s', a, nonZero(b, stored)),
+          un('i64.extend_i32_u', and(bin('i64.ne', bin('i64.rem_s', a, nonZero(b, stored)), i64(0n)), bin('i64.lt_s', bin('i64.xor', a, b), i64(0n))), 'i64')), 'i64');
     case '%': {
-      l.guard(bin('i64.eq', b, i64(0n)), l.site(node, "attempt to perform 'n%%0'"));
-      const r = l.keep(out(bin('i64.rem_s', a, b))) as { e: Expr };
-      return out(cond(and(bin('i64.ne', r.e, i64(0n)), bin('i64.lt_s', bin('i64.xor', r.e, b), i64(0n))), bin('i64.add', r.e, b), r.e, 'i64'));
+      if (isFloat) {
+        // luai_nummod: m = fmod(a, b); if m and b have opposite signs, m += b
+        const A = keep(a), B = keep(b);
+        l.helpers.add('fmod');
+        const m = keep({ k: 'helper', fn: 'fmod', args: [A, B], ty: 'f64' });
+        const fix = cond(bin('f64.gt', m, f64(0)), bin('f64.lt', B, f64(0)), and(bin('f64.lt', m, f64(0)), bin('f64.gt', B, f64(0))), 'i32');
+        return cond(fix, bin('f64.add', m, B), m, 'f64');
+      }
+      l.guard(and(when, bin('i64.eq', b, i64(0n))), l.site(node, "attempt to perform 'n%%0'"));
+      const r = keep(bin('i64.rem_s', a, nonZero(b, stored)));
+      return cond(and(bin('i64.ne', r, i64(0n)), bin('i64.lt_s', bin('i64.xor', r, b), i64(0n))), bin('i64.add', r, b), r, 'i64');
     }
   }
   l.reason(node, `operator '${op}'`);
-  return out(i64(0n));
+  return isFloat ? f64(0) : i64(0n);
+}
+
+/**
+ * A divisor for div_s/rem_s, which trap on zero: after a guard (`stored`) it
+ * cannot be zero; as an arm of an int-or-float choice it may be (that arm's
+ * result is then unused), so divide by 1 instead.
+ */
+function nonZero(b: Expr, stored: boolean): Expr {
+  return stored ? b : cond(bin('i64.eq', b, i64(0n)), i64(1n), b, 'i64');
+}
+
+/**
+ * A dynamic value after a guard excluded the kinds in `mask`: a tag chosen
+ * by one condition (a field read: integer if in the view, else nil) is then
+ * decided, and the payload loses its own test of that condition.
+ */
+function afterGuard(v: Val, mask: number): Val {
+  if (v.rep !== 'dyn' || v.tag.k !== 'if' || v.tag.t.k !== 'i32' || v.tag.f.k !== 'i32') return v;
+  const kindOf = (tag: number) => [NIL, FALSE, TRUE, INT, FLOAT, VIEW, STR][tag] ?? 0;
+  const t = kindOf(v.tag.t.v), f = kindOf(v.tag.f.v);
+  const key = printExpr(v.tag.c);
+  if (f & mask && !(t & mask)) return { ...v, tag: v.tag.t, val: assume(v.val, key, true) };
+  if (t & mask && !(f & mask)) return { ...v, tag: v.tag.f, val: assume(v.val, key, false) };
+  return v;
 }
 
 /** Lua's luaV_shiftl: logical, counts of 64 or more give 0, negative counts shift right. */

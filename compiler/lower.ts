@@ -5,13 +5,22 @@ import type * as L from 'luaparse';
 import type { Ann, CheckResult, FnInfo, Reason, Var } from './check.js';
 import type { ParseResult } from './parse.js';
 import {
-  Expr, IRFunc, IRGlobal, IRModule, Site, Stmt, WType, and, bin, cond, f64, i32, i64, not, or, un,
+  Expr, IRFunc, IRGlobal, IRModule, Site, Stmt, WType, and, assume, bin, printExpr, readsOnly, cond, exprSize, f64, i32, i64, not, or, readsGlobal, un,
 } from './ir.js';
 import {
   BOOL, Const, FALSE, FALSY, FLOAT, FieldDef, INT, NIL, NUM, Rep, STR, TAG, TRUE, Ty, VIEW, constTy, join,
-  luaTypeName, repOf, tyName,
+  luaTypeName, repOf, tyName, without,
 } from './types.js';
 import { lowerArith, lowerCompare, lowerEq } from './lower-ops.js';
+import { ConstPool } from './strings/layout.js';
+import { constStr, lowerConcat, lowerStrLen, lowerStringCall, type IRPattern } from './strings/lower.js';
+import { isStringBuiltin } from './strings/check.js';
+import { lowerBlock, lowerStmt } from './lower-stmt.js';
+import { helperFuncs } from './lower-helpers.js';
+import { recursiveFns } from './callgraph.js';
+import { factsOf, withFacts } from './lower-facts.js';
+import { lowerSegment, lowerTableIndex, readField } from './lower-view.js';
+export { readBits } from './lower-view.js';
 
 export type Val =
   | { rep: 'none'; ty: Ty }
@@ -20,8 +29,13 @@ export type Val =
 
 export const NIL_VIEW = -1n;
 export const FUEL_MESSAGE = 'fuel exhausted';
+/** largest expression (IR nodes) that `keep` duplicates instead of storing */
+const KEEP_INLINE = 32;
+/** largest value (IR nodes) a never-reassigned local holds as an expression instead of a Wasm local */
+const ALIAS_INLINE = 16;
 
-type Storage = { kind: 'local'; ids: number[] } | { kind: 'global'; names: string[] } | { kind: 'none' };
+/** where a variable lives; `expr`: a never-reassigned local whose (pure) value is recomputed at each use */
+type Storage = { kind: 'local'; ids: number[] } | { kind: 'global'; names: string[] } | { kind: 'none' } | { kind: 'expr'; val: Val };
 
 export function wtypes(rep: Rep): WType[] {
   switch (rep) {
@@ -47,11 +61,29 @@ export class Lowerer {
   globals: IRGlobal[] = [];
   storage = new Map<Var, Storage>();
   strings = new Map<string, number>();
+  /** constant strings (data segment), matchers, and whether the string runtime is needed */
+  pool = new ConstPool();
+  patterns: IRPattern[] = [];
+  usesStrings = false;
+  /** the results after the first of the last string.find / string.match lowered (kept in locals) */
+  extraVals: () => Val[] = () => [];
   // per function
   fn!: IRFunc;
   info!: FnInfo;
   out: Stmt[] = [];
   breakLabels: string[] = [];
+  /** kinds each local is known not to hold here (lower-facts.ts) */
+  facts = new Map<Var, number>();
+  /** bytes each local view is known to have at least (its field reads skip the bounds check) */
+  lens = new Map<Var, number>();
+  assignLog: Var[] = [];
+  recursive = new Set<FnInfo>();
+  /** locals of the current function that are set once (never-reassigned variables) */
+  stable = new Set<number>();
+  /** runtime helpers the code calls (lower-helpers.ts) */
+  helpers = new Set<string>();
+  /** Wasm label of each goto target: [forward block, backward loop] */
+  gotoLabels = new Map<L.Node, [string, string]>();
   labelCount = 0;
 
   constructor(readonly p: ParseResult, readonly c: CheckResult) {}
@@ -95,6 +127,7 @@ export class Lowerer {
         this.storage.set(v, { kind: 'global', names });
       }
     }
+    this.recursive = recursiveFns(this.c);
     for (const f of this.c.fns) this.lowerFn(f);
     const filter = this.c.filter!;
     // entry point for the batch loop: (view) -> truthiness
@@ -106,13 +139,18 @@ export class Lowerer {
     const rv = this.fromLocals(filter.retTy, fr, dst);
     this.out.push({ k: 'ret', e: [this.truthy(rv)] });
     this.endFn();
-    return { funcs: this.funcs, globals: this.globals, sites: this.sites, filter: 'filter_entry', init: this.fnName(this.c.main) };
+    const strings = this.usesStrings ? { constants: this.pool.data(), patterns: this.patterns } : undefined;
+    this.funcs.push(...helperFuncs(this.helpers));
+    return { funcs: this.funcs, globals: this.globals, sites: this.sites, filter: 'filter_entry', init: this.fnName(this.c.main), strings };
   }
 
   beginFn(name: string, params: { ty: WType; name: string }[], results: WType[]) {
     this.fn = { name, params: params.map((x) => x.ty), results, locals: [...params], body: [] };
     this.out = this.fn.body;
     this.breakLabels = [];
+    this.facts = new Map();
+    this.lens = new Map();
+    this.stable = new Set();
   }
   endFn() { this.funcs.push(this.fn); }
 
@@ -133,8 +171,12 @@ export class Lowerer {
     }
     const rrep = isMain ? 'none' : repOf(f.retTy) ?? 'none';
     this.beginFn(this.fnName(f), params, wtypes(rrep));
-    for (const [p, ids] of paramStore) this.storage.set(p, ids.length ? { kind: 'local', ids } : { kind: 'none' });
-    if (!isMain && f !== this.c.filter) this.out.push({ k: 'fuel', site: this.site(f.node, FUEL_MESSAGE) });
+    for (const [p, ids] of paramStore) {
+      this.storage.set(p, ids.length ? { kind: 'local', ids } : { kind: 'none' });
+      if (!p.reassigned) ids.forEach((i) => this.stable.add(i));
+    }
+    // loops pay at their back edges, so only a call that may recurse needs fuel
+    if (!isMain && this.recursive.has(f)) this.out.push({ k: 'fuel', site: this.site(f.node, FUEL_MESSAGE) });
     const body = f.node.body as L.Statement[];
     this.block(body);
     if (!isMain) this.out.push({ k: 'ret', e: this.retExprs({ rep: 'none', ty: constTy({ k: 'nil' }) }) });
@@ -161,10 +203,13 @@ export class Lowerer {
 
   /** Stores a value in fresh locals so it can be used more than once. */
   keep(v: Val): Val {
-    const cheap = (e: Expr) => e.k === 'get' || e.k === 'gget' || e.k === 'i32' || e.k === 'i64' || e.k === 'f64';
+    // IR expressions are pure, so a small one that reads no global (which a
+    // call could change) is rebuilt at each use rather than stored: binaryen
+    // then sees through field reads and comparisons instead of a local
+    const cheap = (e: Expr) => e.k === 'gget' || exprSize(e, KEEP_INLINE) <= KEEP_INLINE && !readsGlobal(e);
     if (v.rep === 'none') return v;
     if (v.rep === 'dyn') {
-      if (cheap(v.tag) && cheap(v.val)) return v;
+      if (cheap(v.tag) && cheap(v.val) && exprSize(v.tag) + exprSize(v.val) <= KEEP_INLINE) return v;
       const t = this.temp('i32'), x = this.temp('i64');
       this.out.push({ k: 'set', l: t, e: v.tag }, { k: 'set', l: x, e: v.val });
       return { rep: 'dyn', tag: { k: 'get', l: t, ty: 'i32' }, val: { k: 'get', l: x, ty: 'i64' }, ty: v.ty };
@@ -184,14 +229,14 @@ export class Lowerer {
       case 'bool': return { rep, e: i32(c.k === 'bool' && c.v ? 1 : 0), ty };
       case 'int': return { rep, e: i64(c.k === 'int' ? c.v : 0n), ty };
       case 'float': return { rep, e: f64(c.k === 'float' ? c.v : 0), ty };
-      case 'view': return { rep, e: i64(NIL_VIEW), ty };
+      case 'view': return { rep, e: c.k === 'str' ? constStr(this, c.v) : i64(NIL_VIEW), ty };
       case 'dyn': {
         switch (c.k) {
           case 'nil': return { rep, tag: i32(TAG.nil), val: i64(0n), ty };
           case 'bool': return { rep, tag: i32(c.v ? TAG.true : TAG.false), val: i64(0n), ty };
           case 'int': return { rep, tag: i32(TAG.int), val: i64(c.v), ty };
           case 'float': return { rep, tag: i32(TAG.float), val: un('i64.reinterpret_f64', f64(c.v), 'i64'), ty };
-          case 'str': return { rep, tag: i32(TAG.str), val: i64(BigInt(this.strId(c.v))), ty };
+          case 'str': return { rep, tag: i32(TAG.str), val: constStr(this, c.v), ty };
           default: throw new Error('internal: static constant in a dynamic value');
         }
       }
@@ -208,6 +253,12 @@ export class Lowerer {
       return { ...this.constExprs(v.ty.c ?? { k: 'nil' }, rep), ty: to };
     }
     if (rep === 'none') return { rep, ty: to };
+    // `x and s`: the kinds of x outside `to` are falsy ones that cannot reach here but nil
+    if (v.rep === 'dyn' && rep === 'view') {
+      const k = this.keep(v) as Val & { rep: 'dyn' };
+      return { rep, e: cond(bin('i32.eq', k.tag, i32(TAG.nil)), i64(NIL_VIEW), k.val, 'i64'), ty: to };
+    }
+    if (v.rep === 'dyn') return this.narrow(v, to);
     if (rep !== 'dyn') throw new Error(`internal: cannot convert ${v.rep} to ${rep}`);
     switch (v.rep) {
       case 'bool': return { rep, tag: bin('i32.add', v.e, i32(TAG.false)), val: i64(0n), ty: to };
@@ -215,7 +266,8 @@ export class Lowerer {
       case 'float': return { rep, tag: i32(TAG.float), val: un('i64.reinterpret_f64', v.e, 'i64'), ty: to };
       case 'view': {
         const k = this.keep(v) as Val & { e: Expr };
-        const tag = v.ty.m & NIL ? cond(bin('i64.eq', k.e, i64(NIL_VIEW)), i32(TAG.nil), i32(TAG.view), 'i32') : i32(TAG.view);
+        const some = v.ty.m & STR ? TAG.str : TAG.view;
+        const tag = v.ty.m & NIL ? cond(bin('i64.eq', k.e, i64(NIL_VIEW)), i32(TAG.nil), i32(some), 'i32') : i32(some);
         return { rep, tag, val: k.e, ty: to };
       }
     }
@@ -250,6 +302,13 @@ export class Lowerer {
     if (v.rep === 'none') return f64(v.ty.c?.k === 'float' ? v.ty.c.v : 0);
     if (v.rep === 'dyn') return un('f64.reinterpret_i64', v.val, 'f64');
     return f64(0);
+  }
+  /** The value as a float, assuming it is a number (integers are converted). */
+  toFloat(v: Val): Expr {
+    const conv = () => un('f64.convert_i64_s', this.intOf(v), 'f64');
+    if (!(v.ty.m & FLOAT)) return conv();
+    if (!(v.ty.m & INT)) return this.floatOf(v);
+    return cond(this.isKind(v, INT), conv(), this.floatOf(v), 'f64');
   }
   viewOf(v: Val): Expr {
     if (v.rep === 'view') return v.e;
@@ -300,9 +359,7 @@ export class Lowerer {
   }
 
   // ---- statements --------------------------------------------------------------------
-  block(body: L.Statement[]) {
-    for (const s of body) this.stmt(s);
-  }
+  block(body: L.Statement[]) { lowerBlock(this, body, 0); }
 
   withOut(body: () => void): Stmt[] {
     const saved = this.out;
@@ -313,10 +370,32 @@ export class Lowerer {
     return fresh;
   }
 
+  /**
+   * `local v = value`: a local that is never reassigned and whose value is a
+   * small pure expression over other such locals (a field read, a segment)
+   * is not stored at all; binaryen then sees the loads and tests themselves.
+   */
+  declareLocal(v: Var, val: Val) {
+    const cv = this.coerce(val, v.ty);
+    const es = this.exprsOf(cv);
+    // small enough that recomputing beats a local (a field read; not a segment, which is reused)
+    const pure = (e: Expr): boolean => exprSize(e, ALIAS_INLINE) <= ALIAS_INLINE && !readsGlobal(e) && readsOnly(e, this.stable);
+    if (!v.reassigned && v.fn === this.info && this.info !== this.c.main && !this.storage.has(v) && es.length && es.every(pure)) {
+      this.facts.delete(v);
+      this.storage.set(v, { kind: 'expr', val: cv });
+      return;
+    }
+    this.storeVar(v, val);
+  }
+
   storeVar(v: Var, val: Val) {
+    this.facts.delete(v);
+    this.lens.delete(v);
+    this.assignLog.push(v);
     const st = this.storeOf(v);
     const cv = this.coerce(val, v.ty);
     const es = this.exprsOf(cv);
+    if (st.kind === 'expr') throw new Error(`internal: assignment to single-assignment local '${v.name}'`);
     if (st.kind === 'local') es.forEach((e, i) => this.out.push({ k: 'set', l: st.ids[i]!, e }));
     else if (st.kind === 'global') es.forEach((e, i) => this.out.push({ k: 'gset', g: st.names[i]!, e }));
   }
@@ -327,6 +406,7 @@ export class Lowerer {
       const rep = repOf(v.ty) ?? 'none';
       st = rep === 'none' ? { kind: 'none' } : { kind: 'local', ids: wtypes(rep).map((t) => this.temp(t, v.name + '_')) };
       this.storage.set(v, st);
+      if (st.kind === 'local' && !v.reassigned && v.fn === this.info) st.ids.forEach((i) => this.stable.add(i));
     }
     return st;
   }
@@ -335,7 +415,12 @@ export class Lowerer {
     const rep = repOf(v.ty) ?? 'none';
     const st = this.storeOf(v);
     if (st.kind === 'none') return { rep: 'none', ty: v.ty };
-    if (st.kind === 'local') return this.fromLocals(v.ty, rep, st.ids);
+    if (st.kind === 'local' || st.kind === 'expr') {
+      const val = st.kind === 'expr' ? st.val : this.fromLocals(v.ty, rep, st.ids);
+      const known = this.facts.get(v);
+      const ty = known ? without(v.ty, known) : v.ty;
+      return ty.m && known ? this.narrow(val, ty) : val;
+    }
     const gs = st.names.map((g, i) => ({ k: 'gget', g, ty: wtypes(rep)[i]! } as Expr));
     return rep === 'dyn' ? { rep, tag: gs[0]!, val: gs[1]!, ty: v.ty } : { rep, e: gs[0]!, ty: v.ty } as Val;
   }
@@ -343,144 +428,23 @@ export class Lowerer {
   exprList(es: L.Expression[], n: number): Val[] {
     const out: Val[] = [];
     for (const e of es) out.push(this.keep(this.expr(e)));
+    const last = es[es.length - 1];
+    if (last && es.length < n && this.c.ann.get(last)?.multi) out.push(...this.extraVals());
     while (out.length < n) out.push({ rep: 'none', ty: constTy({ k: 'nil' }) });
     return out;
   }
 
-  stmt(s: L.Statement) {
-    switch (s.type) {
-      case 'LocalStatement': {
-        const vals = this.exprList(s.init, s.variables.length);
-        s.variables.forEach((id, i) => this.storeVar(this.c.declVar.get(id)!, vals[i]!));
-        return;
-      }
-      case 'AssignmentStatement': {
-        const vals = this.exprList(s.init, s.variables.length);
-        s.variables.forEach((t, i) => this.storeVar(this.ann(t).var!, vals[i]!));
-        return;
-      }
-      case 'CallStatement': this.expr(s.expression); return;
-      case 'FunctionDeclaration': return;
-      case 'ReturnStatement': {
-        const vals = s.arguments.map((a) => this.keep(this.expr(a)));
-        this.out.push({ k: 'ret', e: this.retExprs(vals[0] ?? { rep: 'none', ty: constTy({ k: 'nil' }) }) });
-        return;
-      }
-      case 'IfStatement': {
-        const clauses = s.clauses;
-        const emit = (i: number): Stmt[] => this.withOut(() => {
-          const c = clauses[i];
-          if (!c) return;
-          if (c.type === 'ElseClause') { this.block(c.body); return; }
-          const test = this.condition(c.condition);
-          const t = this.withOut(() => this.block(c.body));
-          this.out.push({ k: 'if', c: test, t, f: emit(i + 1) });
-        });
-        this.out.push(...emit(0));
-        return;
-      }
-      case 'WhileStatement': {
-        const brk = `brk${this.labelCount++}`, cont = `cont${this.labelCount}`;
-        const fuel = this.site(s, FUEL_MESSAGE);
-        this.breakLabels.push(brk);
-        const body = this.withOut(() => {
-          const test = this.condition(s.condition);
-          this.out.push({ k: 'br', label: brk, c: not(test) });
-          this.block(s.body);
-          this.out.push({ k: 'fuel', site: fuel }, { k: 'br', label: cont });
-        });
-        this.breakLabels.pop();
-        this.out.push({ k: 'block', label: brk, body: [{ k: 'loop', label: cont, body }] });
-        return;
-      }
-      case 'RepeatStatement': {
-        const brk = `brk${this.labelCount++}`, cont = `cont${this.labelCount}`;
-        const fuel = this.site(s, FUEL_MESSAGE);
-        this.breakLabels.push(brk);
-        const body = this.withOut(() => {
-          this.block(s.body);
-          const test = this.condition(s.condition);
-          this.out.push({ k: 'br', label: brk, c: test }, { k: 'fuel', site: fuel }, { k: 'br', label: cont });
-        });
-        this.breakLabels.pop();
-        this.out.push({ k: 'block', label: brk, body: [{ k: 'loop', label: cont, body }] });
-        return;
-      }
-      case 'DoStatement': this.block(s.body); return;
-      case 'BreakStatement': {
-        const l = this.breakLabels[this.breakLabels.length - 1];
-        if (!l) { this.reason(s, 'break outside a loop'); return; }
-        this.out.push({ k: 'br', label: l });
-        return;
-      }
-      case 'ForNumericStatement': this.forNum(s); return;
-      default: this.reason(s, `statement ${s.type}`);
-    }
-  }
-
-  forNum(s: L.ForNumericStatement) {
-    const v = this.c.declVar.get(s.variable)!;
-    const isInt = v.ty.m === INT;
-    const one: Val = { rep: 'none', ty: constTy({ k: 'int', v: 1n }) };
-    const [a, b, c] = [s.start, s.end, s.step].map((e) => (e ? this.keep(this.expr(e)) : one)) as [Val, Val, Val];
-    const names = ['initial value', 'limit', 'step'];
-    const num = (x: Val, i: number, node: L.Node | null) => {
-      for (const kind of [NIL, FALSE, TRUE, STR, VIEW]) if (x.ty.m & kind)
-        this.guard(this.isKind(x, kind), this.site(node ?? s, `'for' ${names[i]} must be a number`));
-      if (isInt) return this.intOf(x);
-      return x.ty.m & INT ? un('f64.convert_i64_s', this.intOf(x), 'f64') : this.floatOf(x);
-    };
-    const ctr = this.storeOf(v) as { kind: 'local'; ids: number[] };
-    const brk = `brk${this.labelCount++}`, cont = `cont${this.labelCount}`;
-    const fuel = this.site(s, FUEL_MESSAGE);
-    const zeroStep = this.site(s, "'for' step is zero");
-    if (isInt) {
-      const i0 = num(a, 0, s.start), lim = num(b, 1, s.end), st = num(c, 2, s.step);
-      const [I, Lm, St, N] = [this.temp('i64', 'i'), this.temp('i64', 'lim'), this.temp('i64', 'step'), this.temp('i64', 'n')];
-      const g = (l: number): Expr => ({ k: 'get', l, ty: 'i64' });
-      this.out.push({ k: 'set', l: I, e: i0 }, { k: 'set', l: Lm, e: lim }, { k: 'set', l: St, e: st });
-      this.guard(bin('i64.eq', g(St), i64(0n)), zeroStep);
-      const pos = bin('i64.gt_s', g(St), i64(0n));
-      const skip = cond(pos, bin('i64.gt_s', g(I), g(Lm)), bin('i64.lt_s', g(I), g(Lm)), 'i32');
-      // Lua 5.4: the iteration count is computed up front, so the loop never overflows
-      const count = cond(pos, bin('i64.div_u', bin('i64.sub', g(Lm), g(I)), g(St)),
-        bin('i64.div_u', bin('i64.sub', g(I), g(Lm)), bin('i64.add', bin('i64.sub', i64(0n), bin('i64.add', g(St), i64(1n))), i64(1n))), 'i64');
-      this.breakLabels.push(brk);
-      const body = this.withOut(() => {
-        this.out.push({ k: 'set', l: ctr.ids[0]!, e: g(I) });
-        this.block(s.body);
-        this.out.push({ k: 'br', label: brk, c: bin('i64.eq', g(N), i64(0n)) });
-        this.out.push({ k: 'set', l: N, e: bin('i64.sub', g(N), i64(1n)) }, { k: 'set', l: I, e: bin('i64.add', g(I), g(St)) });
-        this.out.push({ k: 'fuel', site: fuel }, { k: 'br', label: cont });
-      });
-      this.breakLabels.pop();
-      this.out.push({ k: 'block', label: brk, body: [{ k: 'br', label: brk, c: skip }, { k: 'set', l: N, e: count }, { k: 'loop', label: cont, body }] });
-      return;
-    }
-    const i0 = num(a, 0, s.start), lim = num(b, 1, s.end), st = num(c, 2, s.step);
-    const [I, Lm, St] = [this.temp('f64', 'i'), this.temp('f64', 'lim'), this.temp('f64', 'step')];
-    const g = (l: number): Expr => ({ k: 'get', l, ty: 'f64' });
-    this.out.push({ k: 'set', l: I, e: i0 }, { k: 'set', l: Lm, e: lim }, { k: 'set', l: St, e: st });
-    this.guard(bin('f64.eq', g(St), f64(0)), zeroStep);
-    const pos = bin('f64.gt', g(St), f64(0));
-    const done = cond(pos, not(bin('f64.le', g(I), g(Lm))), not(bin('f64.ge', g(I), g(Lm))), 'i32');
-    this.breakLabels.push(brk);
-    const body = this.withOut(() => {
-      this.out.push({ k: 'br', label: brk, c: done });
-      this.out.push({ k: 'set', l: ctr.ids[0]!, e: g(I) });
-      this.block(s.body);
-      this.out.push({ k: 'set', l: I, e: bin('f64.add', g(I), g(St)) }, { k: 'fuel', site: fuel }, { k: 'br', label: cont });
-    });
-    this.breakLabels.pop();
-    this.out.push({ k: 'block', label: brk, body: [{ k: 'loop', label: cont, body }] });
-  }
+  stmt(s: L.Statement) { lowerStmt(this, s); }
 
   /** i32 truthiness of a condition, short-circuiting without materializing Lua values. */
   condition(e: L.Expression): Expr {
     if (e.type === 'LogicalExpression') {
       const a = this.condition(e.left);
       let pre: Stmt[] = [];
-      const b = (() => { let r!: Expr; pre = this.withOut(() => { r = this.condition(e.right); }); return r; })();
+      let b!: Expr;
+      withFacts(this, factsOf(this, e.left, e.operator === 'and'), () => {
+        pre = this.withOut(() => { b = this.condition(e.right); });
+      });
       if (pre.length === 0) return e.operator === 'and' ? and(a, b) : or(a, b);
       const t = this.temp('i32', 'c');
       this.out.push({ k: 'set', l: t, e: a });
@@ -510,6 +474,7 @@ export class Lowerer {
         if (e.operator === '#') {
           const v = this.expr(e.argument);
           if (v.ty.c?.k === 'str') return { rep: 'none', ty: a.ty };
+          if (v.ty.m & STR) return { rep: 'int', e: lowerStrLen(this, v, e.argument), ty: a.ty };
           const view = this.needView(v, e.argument, 'get length of');
           return { rep: 'int', e: un('i64.extend_i32_u', un('i32.wrap_i64', view, 'i32'), 'i64'), ty: a.ty };
         }
@@ -523,11 +488,14 @@ export class Lowerer {
           return { rep: 'bool', e: op === '==' ? r : not(r), ty: a.ty };
         }
         if (op === '<' || op === '<=' || op === '>' || op === '>=') return { rep: 'bool', e: lowerCompare(this, e), ty: a.ty };
+        if (op === '..') return rep === 'none' ? { rep, ty: a.ty } : lowerConcat(this, e, a.ty);
         return lowerArith(this, e, op, [e.left, e.right], a.ty);
       }
       case 'MemberExpression': {
         const base = this.expr(e.base);
-        if (base.ty.m & VIEW) return this.field(this.needView(base, e.base, 'index'), a.field ?? null, a.ty);
+        const v = e.base.type === 'Identifier' ? this.c.ann.get(e.base)?.var : undefined;
+        const known = v ? this.lens.get(v) ?? 0 : 0;
+        if (base.ty.m & VIEW) return this.field(this.needView(base, e.base, 'index'), a.field ?? null, a.ty, known);
         return { rep: 'none', ty: a.ty };
       }
       case 'IndexExpression': return this.tableIndex(e, a.ty);
@@ -546,46 +514,33 @@ export class Lowerer {
       return this.coerce(x, ty);
     }
     const rep = repOf(ty) ?? 'none';
+    if (rep === 'bool' && x.rep === 'bool') {
+      // booleans on both sides: a pure short-circuit expression, no locals
+      let y: Val | undefined;
+      let pre: Stmt[] = [];
+      withFacts(this, factsOf(this, e.left, isAnd), () => { pre = this.withOut(() => { y = this.expr(e.right); }); });
+      if (pre.length === 0 && y && (y.rep === 'bool' || y.rep === 'none')) {
+        const yb = y.rep === 'bool' ? y.e : this.truthy(y);
+        return { rep: 'bool', e: isAnd ? and(x.e, yb) : or(x.e, yb), ty };
+      }
+      // the right side had effects: fall through and lower it again (effects are only IR, not yet emitted)
+    }
     const dst = wtypes(rep).map((w) => this.temp(w, 'lg'));
     const set = (v: Val) => this.exprsOf(this.coerce(v, ty)).map((ex, i) => ({ k: 'set', l: dst[i]!, e: ex } as Stmt));
-    const right = this.withOut(() => { const y = this.expr(e.right); this.out.push(...set(y)); });
-    const left = set(x);
+    let right: Stmt[] = [];
+    withFacts(this, factsOf(this, e.left, isAnd), () => {
+      right = this.withOut(() => { const y = this.expr(e.right); this.out.push(...set(y)); });
+    });
+    // where the left operand is the result, its truthiness is known
+    const left = set(x).map((st) => (st.k === 'set' ? { ...st, e: assume(st.e, printExpr(t), !isAnd) } : st));
     this.out.push({ k: 'if', c: t, t: isAnd ? right : left, f: isAnd ? left : right });
     return this.fromLocals(ty, rep, dst);
   }
 
-  /** Reads a layout field: integer when every bit lies inside the view, else nil. */
-  field(view: Expr, f: FieldDef | null, ty: Ty): Val {
-    if (!f || f.kind !== 'number' || f.length === 0 || f.length > 64) return { rep: 'none', ty };
-    const k = this.keep({ rep: 'view', e: view, ty: { m: VIEW } }) as { e: Expr };
-    const need = Math.ceil((f.offset + f.length) / 8);
-    const len = un('i32.wrap_i64', k.e, 'i32');
-    const addr = un('i32.wrap_i64', bin('i64.shr_u', k.e, i64(32n)), 'i32');
-    const ok = bin('i32.ge_u', len, i32(need));
-    const value = readBits(addr, f);
-    return { rep: 'dyn', tag: cond(ok, i32(TAG.int), i32(TAG.nil), 'i32'), val: cond(ok, value, i64(0n), 'i64'), ty };
-  }
-
-  tableIndex(e: L.IndexExpression, ty: Ty): Val {
-    const t = this.c.tables[this.ann(e.base).ty.c!.k === 'table' ? (this.ann(e.base).ty.c as { id: number }).id : -1]!;
-    const key = this.keep(this.expr(e.index));
-    if (repOf(ty) === 'none' && key.rep === 'none') return { rep: 'none', ty };
-    const rep = repOf(ty) ?? 'none';
-    let result: Val = this.constExprs({ k: 'nil' }, rep);
-    let tag = result.rep === 'dyn' ? result.tag : i32(0), val = result.rep === 'dyn' ? result.val : i64(0n);
-    let single: Expr = result.rep !== 'dyn' && result.rep !== 'none' ? result.e : i32(0);
-    for (const ent of [...t.entries].reverse()) {
-      if (ent.key.k !== 'int' && ent.key.k !== 'float') continue;
-      const kv: Val = { rep: 'none', ty: constTy(ent.key) };
-      const hit = lowerEq(this, key, kv, e);
-      const v = this.constExprs(ent.value, rep);
-      if (v.rep === 'dyn') { tag = cond(hit, v.tag, tag, 'i32'); val = cond(hit, v.val, val, 'i64'); }
-      else if (v.rep !== 'none') single = cond(hit, v.e, single, wtypes(rep)[0]!);
-    }
-    if (rep === 'dyn') result = { rep, tag, val, ty };
-    else if (rep !== 'none') result = { rep, e: single, ty } as Val;
-    return { ...result, ty } as Val;
-  }
+  // ---- views and constant tables (lower-view.ts) ----------------------------------------
+  field(view: Expr, f: FieldDef | null, ty: Ty, known = 0): Val { return readField(this, view, f, ty, known); }
+  tableIndex(e: L.IndexExpression, ty: Ty): Val { return lowerTableIndex(this, e, ty); }
+  segment(view: Expr, vals: Val[], args: L.Expression[], e: L.Node): Val { return lowerSegment(this, view, vals, args, e); }
 
   call(e: L.CallExpression | L.TableCallExpression | L.StringCallExpression, a: Ann): Val {
     const args = e.type === 'CallExpression' ? e.arguments : e.type === 'TableCallExpression' ? [e.arguments] : [e.argument];
@@ -598,15 +553,22 @@ export class Lowerer {
     }
     if (a.callee) {
       const f = a.callee;
-      const vals = args.map((x) => this.keep(this.expr(x)));
+      const pcall = a.builtin === 'pcall';
+      const vals = (pcall ? args.slice(1) : args).map((x) => this.keep(this.expr(x)));
       const argExprs: Expr[] = [];
       f.params.forEach((p, i) => argExprs.push(...this.exprsOf(this.coerce(vals[i] ?? { rep: 'none', ty: constTy({ k: 'nil' }) }, p.ty))));
       const rep = repOf(f.retTy) ?? 'none';
       const dst = wtypes(rep).map((w) => this.temp(w, 'r'));
+      if (pcall) {
+        const status = this.temp('i32', 'ok');
+        this.out.push({ k: 'call', fn: this.fnName(f), args: argExprs, dst, status });
+        return { rep: 'bool', e: { k: 'get', l: status, ty: 'i32' }, ty: a.ty };
+      }
       this.out.push({ k: 'call', fn: this.fnName(f), args: argExprs, dst });
       return this.fromLocals(f.retTy, rep, dst);
     }
     const name = a.builtin;
+    if (name && isStringBuiltin(name)) return lowerStringCall(this, e, a);
     if (name === 'require' || name === 'data.layout') return { rep: 'none', ty: a.ty };
     if (name === 'error') {
       const m = args[0] ? this.ann(args[0]).ty.c : undefined;
@@ -641,56 +603,10 @@ export class Lowerer {
     }
     return { ...v, ty } as Val;
   }
-
-  segment(view: Expr, vals: Val[], args: L.Expression[], e: L.Node): Val {
-    const k = this.keep({ rep: 'view', e: view, ty: { m: VIEW } }) as { e: Expr };
-    const len = un('i64.extend_i32_u', un('i32.wrap_i64', k.e, 'i32'), 'i64');
-    const base = bin('i64.shr_u', k.e, i64(32n));
-    const intArg = (i: number): { present: Expr; v: Expr } => {
-      const v = vals[i];
-      if (!v) return { present: i32(0), v: i64(0n) };
-      for (const kind of [FALSE, TRUE, FLOAT, STR, VIEW]) if (v.ty.m & kind)
-        this.guard(this.isKind(v, kind), this.site(args[i]!, `bad argument #${i + 1} to 'segment' (number expected, got ${luaTypeName(kind)})`));
-      return { present: not(this.isKind(v, NIL)), v: this.intOf(v) };
-    };
-    const o = intArg(0), n = intArg(1);
-    const O = this.keep({ rep: 'int', e: cond(o.present, o.v, i64(0n), 'i64'), ty: { m: INT } }) as { e: Expr };
-    const N = this.keep({ rep: 'int', e: cond(n.present, n.v, bin('i64.sub', len, O.e), 'i64'), ty: { m: INT } }) as { e: Expr };
-    // nil unless 0 <= o < #d, len >= 0 and o + len <= #d
-    const ok = and(and(bin('i64.ge_s', O.e, i64(0n)), bin('i64.lt_s', O.e, len)),
-      and(bin('i64.ge_s', N.e, i64(0n)), bin('i64.le_s', N.e, bin('i64.sub', len, O.e))));
-    const packed = bin('i64.or', bin('i64.shl', bin('i64.add', base, O.e), i64(32n)), N.e);
-    void e;
-    return { rep: 'view', e: cond(ok, packed, i64(NIL_VIEW), 'i64'), ty: { m: VIEW | NIL } };
-  }
 }
 
 function zero(t: WType, view: boolean): Expr {
   return t === 'i32' ? i32(0) : t === 'i64' ? i64(view ? NIL_VIEW : 0n) : f64(0);
-}
-
-/** Loads a number field (MSB-0 bit offset, width 1..64) from the view at `addr`. */
-export function readBits(addr: Expr, f: FieldDef): Expr {
-  const first = Math.floor(f.offset / 8), sh = f.offset % 8, w = f.length;
-  const nbytes = Math.ceil((sh + w) / 8);
-  const byte = (i: number): Expr => ({ k: 'load8', addr, off: first + i });
-  if (f.little && w > 8) {
-    let v: Expr = byte(0);
-    for (let i = 1; i < w / 8; i++) v = bin('i64.or', v, bin('i64.shl', byte(i), i64(BigInt(8 * i))));
-    return v;
-  }
-  const take = Math.min(nbytes, 8);
-  let raw: Expr = byte(0);
-  for (let i = 1; i < take; i++) raw = bin('i64.or', bin('i64.shl', raw, i64(8n)), byte(i));
-  if (nbytes <= 8) {
-    const right = 8 * nbytes - sh - w;
-    let v = right ? bin('i64.shr_u', raw, i64(BigInt(right))) : raw;
-    if (w < 64 && sh !== 0) v = bin('i64.and', v, i64((1n << BigInt(w)) - 1n));
-    return v;
-  }
-  // 9 bytes: the field straddles an 8-byte window
-  const hi = bin('i64.or', bin('i64.shl', raw, i64(BigInt(sh))), bin('i64.shr_u', byte(8), i64(BigInt(8 - sh))));
-  return w === 64 ? hi : bin('i64.shr_u', hi, i64(BigInt(64 - w)));
 }
 
 void BOOL; void NUM; void join;

@@ -84,6 +84,8 @@ export function repOf(t: Ty): Rep | null {
   if (t.m === INT) return 'int';
   if (t.m === FLOAT) return 'float';
   if ((t.m & ~(VIEW | NIL)) === 0) return 'view';
+  // a string is held like a view: i64 ptr << 32 | len, nil all ones
+  if ((t.m & ~(STR | NIL)) === 0) return 'view';
   return 'dyn';
 }
 

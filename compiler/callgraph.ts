@@ -1,0 +1,37 @@
+// The call graph of a checked script: which functions may recurse. Only
+// those pay fuel per call (docs/ABI.md); loops pay at their back edges, so a
+// script without recursion needs no per-call fuel at all.
+import type * as L from 'luaparse';
+import type { CheckResult, FnInfo } from './check.js';
+
+/** Functions on a cycle of the call graph (they may recurse, so their calls cost fuel). */
+export function recursiveFns(c: CheckResult): Set<FnInfo> {
+  const calls = new Map<FnInfo, Set<FnInfo>>();
+  for (const f of c.fns) {
+    const out = new Set<FnInfo>();
+    const walk = (n: unknown): void => {
+      if (!n || typeof n !== 'object') return;
+      if (Array.isArray(n)) { n.forEach(walk); return; }
+      const node = n as L.Node & Record<string, unknown>;
+      if (node.type === 'FunctionDeclaration' && node !== f.node) return;
+      const callee = c.ann.get(node)?.callee;
+      if (callee) out.add(callee);
+      for (const k in node) if (k !== 'loc' && k !== 'range') walk(node[k]);
+    };
+    walk(f.node.body);
+    calls.set(f, out);
+  }
+  const rec = new Set<FnInfo>();
+  for (const f of c.fns) {
+    const seen = new Set<FnInfo>();
+    const stack = [...calls.get(f)!];
+    while (stack.length) {
+      const g = stack.pop()!;
+      if (g === f) { rec.add(f); break; }
+      if (seen.has(g)) continue;
+      seen.add(g);
+      stack.push(...calls.get(g)!);
+    }
+  }
+  return rec;
+}
