@@ -54,16 +54,16 @@ end
 -- The first question's name of DNS message string `msg`, lower case and
 -- dot-separated ("www.example.com"), or nil if it does not decode.
 local function question_name(msg)
-  local labels = {}
+  local name = nil
   local pos = DNS_HEADER + 1                     -- 1-based string index
   while pos - DNS_HEADER <= MAX_NAME do
     local len = msg:byte(pos)
     if len == nil then return nil end            -- name runs past the packet
-    if len == 0 then return table.concat(labels, '.') end
+    if len == 0 then return name or '' end
     if len >= 0x40 then return nil end           -- compression pointer or reserved type
     local label = msg:sub(pos + 1, pos + len)
     if #label < len then return nil end
-    labels[#labels + 1] = label:lower()
+    if name then name = name .. '.' .. label:lower() else name = label:lower() end
     pos = pos + 1 + len
   end
   return nil                                     -- longer than a name can be

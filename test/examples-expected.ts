@@ -25,10 +25,28 @@ export interface ExpectedRow {
 export interface ExampleExpectation {
   /** file name in examples/ without .lua */
   example: string;
-  /** the tshark display filter whose match count is `accepted` (negated where the example rejects the matches) */
-  tsharkExpr: string;
+  /**
+   * the tshark display filter whose match count is `accepted` (negated where the example rejects the matches);
+   * absent for stateful examples no display filter expresses (their rows were cross-checked packet by packet
+   * with test/independent/stateful-tshark.py, which recomputes the state from tshark's fields)
+   */
+  tsharkExpr?: string;
   rows: ExpectedRow[];
 }
+
+// ids-signatures.lua's signatures as a display filter: plain ones with
+// `contains` ('$' written \x24: tshark expands ${...} macros even in strings),
+// the Lua patterns rewritten by hand as case-sensitive PCRE; negated, since
+// the filter rejects the matches; outer transport headers only.
+const IDS_PLAIN = ['/etc/passwd', 'cmd.exe', '/bin/sh -c', '<script>alert(', '() { :; };', '\\x24{jndi:',
+  'SSH-2.0-Cisco-1.25', 'SSH-1.5-1.2.26', 'OpenSSH_5.3', 'User-Agent: Wget/', 'Konqueror/3.5',
+  '\\x07tcpdump\\x03org\\x00', 'ssl.gstatic.com', 'M-SEARCH * HTTP/1.1'];
+const IDS_PCRE = ['SSH-1\\\\.[0-9]+-', 'User-Agent: [^\\\\r\\\\n]*Gecko/2004[0-9]{4}',
+  '^GET [^ ]*\\\\.exe HTTP/1\\\\.[01]\\\\r\\\\n', 'union[\\\\t\\\\n\\\\v\\\\f\\\\r ]+select[\\\\t\\\\n\\\\v\\\\f\\\\r ]'];
+const IDS_TSHARK = '!(!icmp && !icmpv6 && (' + ['tcp.payload', 'udp.payload'].flatMap((f) => [
+  ...IDS_PLAIN.map((s) => `${f} contains "${s}"`),
+  ...IDS_PCRE.map((r) => `${f} matches "(?-i)${r}"`),
+]).join(' || ') + '))';
 
 export const EXPECTED: ExampleExpectation[] = [
   {
@@ -165,6 +183,102 @@ export const EXPECTED: ExampleExpectation[] = [
       { capture: 'null_loopback.pcap', packets: 3, accepted: 3 },     // NULL, a response only
       { capture: 'ipv4_invalid_total_length.pcap', packets: 1, accepted: 0 }, // bogus IP length, name intact
       { capture: 'many_interfaces-1.pcapng', packets: 64, accepted: 64 }, // NULL/RAW/Ethernet mix, none blocked
+    ],
+  },
+  {
+    example: 'http-request',
+    // HTTP requests over TCP with a watched Host (or a subdomain of one);
+    // `tcp` leaves out SSDP's M-SEARCH over UDP, which tshark also calls an
+    // HTTP request. Re-assembly off: a Host header in a later segment counts
+    // for neither.
+    tsharkExpr:
+      'tcp && http.request.method in {"GET","HEAD","POST","PUT","DELETE","OPTIONS","PATCH","CONNECT","TRACE"} && ' +
+      'http.host matches "(?i)(^|\\\\.)(bbc\\\\.co\\\\.uk|bbci\\\\.co\\\\.uk|ynet\\\\.co\\\\.il|microsoft\\\\.com|googlesyndication\\\\.com)(:[0-9]+)?$" && ' +
+      '!icmp && !icmpv6',
+    rows: [
+      { capture: 'many-protocols.pcap', packets: 4709, accepted: 82 },  // static/ichef.bbci.co.uk, sa.bbc.co.uk, www.ynet.co.il
+      { capture: 'raw_ip.pcap', packets: 100, accepted: 12 },         // crl.microsoft.com (10), www.ynet.co.il (2)
+      { capture: 'sll.pcap', packets: 518, accepted: 2 },             // SLL, www.ynet.co.il
+      { capture: 'v4.pcap', packets: 43, accepted: 1 },               // pagead2.googlesyndication.com, not www.ethereal.com
+      { capture: 'whatsapp.pcap', packets: 233, accepted: 0 },        // clients3.google.com; SSDP over UDP
+      { capture: 'test_loopback.pcap', packets: 24, accepted: 0 },    // NULL, IPv6, Host localhost:8080
+      { capture: 'frag_http_req.pcap', packets: 11, accepted: 0 },    // request in IPv4 fragments
+    ],
+  },
+  {
+    example: 'tls-sni-blocklist',
+    // Count of NOT matching packets (the filter rejects ClientHellos for the
+    // blocked domains and their subdomains).
+    tsharkExpr:
+      '!(tcp && tls.handshake.type == 1 && tls.handshake.extensions_server_name matches ' +
+      '"(?i)(^|\\\\.)(google\\\\.com|gstatic\\\\.com|facebook\\\\.com|apple\\\\.com)$" && !icmp && !icmpv6)',
+    rows: [
+      { capture: 'many-protocols.pcap', packets: 4709, accepted: 4701 }, // apis/www.google.com, *.gstatic.com, *.facebook.com
+      { capture: 'tls.pcap', packets: 44, accepted: 42 },             // ssl.gstatic.com (IPv4), www.gstatic.com (IPv6)
+      { capture: 'tls1_3.pcap', packets: 4, accepted: 3 },            // TLS 1.3, www.google.com over IPv6
+      { capture: 'SSL-ClientHello1.pcap', packets: 1, accepted: 0 },  // www.google.com
+      { capture: 'whatsapp_login_call.pcap', packets: 1253, accepted: 1250 }, // *.apple.com
+      { capture: 'many_interfaces-1.pcapng', packets: 64, accepted: 62 }, // clients6.google.com
+      { capture: 'sll.pcap', packets: 518, accepted: 518 },           // no TLS
+    ],
+  },
+  // ---- stateful examples (issue 5). The harness passes filter(pkt, time) the
+  // capture time in integer ns; every row below was also re-derived packet by
+  // packet with `test/independent/stateful-tshark.py --list EXAMPLE CAPTURE`
+  // (tshark fields + the rule re-implemented in Python), identical lists.
+  {
+    example: 'port-knock',
+    // None of these captures knocks on 7000/8000/9000, so no source is ever
+    // opened: the filter rejects TCP to port 22 and the (absent) knocks.
+    // Outer headers only, as everywhere (tshark also decodes ICMP quotes).
+    tsharkExpr: '!(tcp.dstport in {22, 7000, 8000, 9000} || udp.dstport in {7000, 8000, 9000}) || icmp || icmpv6',
+    rows: [
+      { capture: 'ssh.pcap', packets: 54, accepted: 24 },             // the 30 client->22 packets
+      { capture: 'ssh.cap', packets: 90, accepted: 42 },              // Cisco SSH
+      { capture: 'v6.pcap', packets: 161, accepted: 129 },            // IPv6 SSH-1.5 to 22
+      { capture: 'raw_ip.pcap', packets: 100, accepted: 100 },        // no SSH
+      { capture: 'sll.pcap', packets: 518, accepted: 518 },           // no SSH
+    ],
+  },
+  {
+    example: 'source-budget',
+    // first 20 packets of each ip.src / ipv6.src pass:
+    //   tshark -r CAPTURE -T fields -E occurrence=f -e ip.src -e ipv6.src |
+    //   awk -F'\t' '{k=$1 $2} k=="" {a++; next} ++c[k] <= 20 {a++} END {print a}'
+    // (fewer than MAX_SOURCES = 1000 addresses: no eviction)
+    rows: [
+      { capture: 'ssh.pcap', packets: 54, accepted: 40 },             // 2 addresses
+      { capture: 'v6.pcap', packets: 161, accepted: 93 },             // 9 addresses
+      { capture: 'raw_ip.pcap', packets: 100, accepted: 65 },         // 5 addresses, v4 + v6
+      { capture: 'whatsapp.pcap', packets: 233, accepted: 78 },       // 16 addresses, big-endian pcap
+      { capture: 'pcapng-example.pcapng', packets: 159, accepted: 87 }, // 11 addresses, pcapng
+    ],
+  },
+  {
+    example: 'rate-limit',
+    // 10 packets/s, burst 5, per ip.src / ipv6.src, over frame.time_epoch
+    // read as exact integer ns (stateful-tshark.py rate_limit)
+    rows: [
+      { capture: 'ssh.pcap', packets: 54, accepted: 20 },             // bursts of key exchange
+      { capture: 'v6.pcap', packets: 161, accepted: 152 },            // slow traffic
+      { capture: 'raw_ip.pcap', packets: 100, accepted: 47 },
+      { capture: 'nanosecs_big_endian.pcap', packets: 10, accepted: 5 }, // ns pcap: one burst of 10
+      { capture: 'whatsapp.pcap', packets: 233, accepted: 214 },
+    ],
+  },
+  {
+    example: 'ids-signatures',
+    tsharkExpr: IDS_TSHARK,
+    rows: [
+      { capture: 'ssh.cap', packets: 90, accepted: 88 },              // SSH-2.0-Cisco-1.25, SSH-1.99 (pattern)
+      { capture: 'v6.pcap', packets: 161, accepted: 159 },            // SSH-1.5-1.2.26 both ways
+      { capture: 'sll.pcap', packets: 518, accepted: 516 },           // User-Agent: Wget/
+      { capture: 'whatsapp.pcap', packets: 233, accepted: 227 },      // SSDP M-SEARCH
+      { capture: 'raw_ip.pcap', packets: 100, accepted: 93 },         // Konqueror/3.5
+      { capture: 'dns_udp.pcap', packets: 2, accepted: 0 },           // www.tcpdump.org query + response
+      { capture: 'ssh_packets.pcap', packets: 5, accepted: 4 },       // OpenSSH_5.3 (pcapng)
+      { capture: 'v4.pcap', packets: 43, accepted: 41 },              // Gecko/20040113 (pattern)
+      { capture: 'tls.pcap', packets: 44, accepted: 43 },             // SNI ssl.gstatic.com
     ],
   },
 ];

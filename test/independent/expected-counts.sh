@@ -25,6 +25,8 @@ case $example in
   ssh-version) expr='!(frame matches "SSH-[!-,.-~]+-OpenSSH_6\\.4 ")' ;;
   rtp-payload-type) expr='rtp.version == 2 && rtp.marker == 1 && rtp.p_type >= 96 && !icmp && !icmpv6' ;;
   dns-blocklist) expr="!(udp.dstport == 53 && dns.flags.response == 0 && dns.qry.name matches \"$BLOCKED\" && !icmp && !icmpv6)" ;;
+  http-request) expr='tcp && http.request.method in {"GET","HEAD","POST","PUT","DELETE","OPTIONS","PATCH","CONNECT","TRACE"} && http.host matches "(?i)(^|\\.)(bbc\\.co\\.uk|bbci\\.co\\.uk|ynet\\.co\\.il|microsoft\\.com|googlesyndication\\.com)(:[0-9]+)?$" && !icmp && !icmpv6' ;;
+  tls-sni-blocklist) expr='!(tcp && tls.handshake.type == 1 && tls.handshake.extensions_server_name matches "(?i)(^|\\.)(google\\.com|gstatic\\.com|facebook\\.com|apple\\.com)$" && !icmp && !icmpv6)' ;;
   *) echo "unknown example $example" >&2; exit 2 ;;
 esac
 

@@ -6,6 +6,11 @@
 -- tests compare its counts with the expected table, so a bug in luapf's
 -- engines and a bug here would have to agree to go unnoticed.
 --
+-- Each packet is passed as filter(pkt, time): `time` is its capture time as
+-- an integer count of nanoseconds since the Unix epoch (docs/SEMANTICS.md),
+-- computed here from the pcap magic (us/ns) or the pcapng interface's
+-- if_tsresol / if_tsoffset options; a pcapng Simple Packet Block gives 0.
+--
 -- usage: lua5.4 harness.lua [--layer 2|3] [--list] [--on-error pass] FILTER.lua CAPTURE...
 -- prints one line per capture: name <TAB> packets <TAB> accepted <TAB> rejected <TAB> errors
 -- --list adds a line "accepted: N N ..." with the 1-based numbers of accepted packets.
@@ -124,21 +129,23 @@ end
 
 ---------------------------------------------------------------- capture reading
 
--- Calls emit(linktype, bytes) for every packet record of a pcap or pcapng file.
+-- Calls emit(linktype, bytes, time_ns) for every packet record of a pcap or pcapng file.
 local function read_pcap(buf, emit)
   local magic = string.unpack('<I4', buf, 1)
   local e
   if magic == 0xa1b2c3d4 or magic == 0xa1b23c4d then e = '<'
   elseif magic == 0xd4c3b2a1 or magic == 0x4d3cb2a1 then e = '>'
   else error('not a pcap file') end
+  local ns_per_frac = (magic == 0xa1b23c4d or magic == 0x4d3cb2a1) and 1 or 1000
   local major = string.unpack(e .. 'I2', buf, 5)
   if major ~= 2 then error('unsupported pcap version ' .. major) end
   local linktype = string.unpack(e .. 'I4', buf, 21) & 0xFFFF
   local pos = 25
   while pos + 16 <= #buf + 1 do
-    local caplen = string.unpack(e .. 'I4', buf, pos + 8)
+    local sec, frac, caplen = string.unpack(e .. 'I4I4I4', buf, pos)
     if pos + 16 + caplen > #buf + 1 then error('truncated record at offset ' .. (pos - 1)) end
-    emit(linktype, buf:sub(pos + 16, pos + 15 + caplen))
+    -- a fraction of a second or more is carried into the seconds, like luapf's reader
+    emit(linktype, buf:sub(pos + 16, pos + 15 + caplen), sec * 1000000000 + frac * ns_per_frac)
     pos = pos + 16 + caplen
   end
 end
@@ -158,19 +165,35 @@ local function read_pcapng(buf, emit)
     local body = pos + 8
     if btype == 1 then            -- interface description
       local lt, _, snap = string.unpack(e .. 'I2I2I4', buf, body)
-      ifaces[#ifaces + 1] = { linktype = lt, snaplen = snap }
-    elseif btype == 6 then        -- enhanced packet
-      local id, _, _, caplen = string.unpack(e .. 'I4I4I4I4', buf, body)
-      emit(assert(ifaces[id + 1], 'EPB for unknown interface').linktype, buf:sub(body + 20, body + 19 + caplen))
-    elseif btype == 2 then        -- obsolete packet block
-      local id, _, _, _, caplen = string.unpack(e .. 'I2I2I4I4I4', buf, body)
-      emit(assert(ifaces[id + 1], 'PB for unknown interface').linktype, buf:sub(body + 20, body + 19 + caplen))
-    elseif btype == 3 then        -- simple packet: interface 0, no caplen field
+      local iface = { linktype = lt, snaplen = snap, div = 1000000, offset = 0 }
+      local q = body + 8
+      while q + 4 <= pos + blen - 4 do
+        local code, olen = string.unpack(e .. 'I2I2', buf, q)
+        if code == 0 then break end
+        if code == 9 and olen >= 1 then   -- if_tsresol: MSB clear 10^-n s, set 2^-n s
+          local r = buf:byte(q + 4)
+          iface.div = (r & 0x80) ~= 0 and (1 << (r & 0x7F)) or math.tointeger(10 ^ (r & 0x7F))
+          if iface.div == nil or iface.div > (1 << 33) then error('harness: unsupported if_tsresol ' .. r) end
+        elseif code == 14 and olen == 8 then  -- if_tsoffset: seconds
+          iface.offset = string.unpack(e .. 'i8', buf, q + 4)
+        end
+        q = q + 4 + (olen + 3) // 4 * 4
+      end
+      ifaces[#ifaces + 1] = iface
+    elseif btype == 6 or btype == 2 then  -- enhanced / obsolete packet block
+      local id, hi, lo, caplen
+      if btype == 6 then id, hi, lo, caplen = string.unpack(e .. 'I4I4I4I4', buf, body)
+      else id, _, hi, lo, caplen = string.unpack(e .. 'I2I2I4I4I4', buf, body) end
+      local iface = assert(ifaces[id + 1], 'packet block for unknown interface')
+      local units = (hi << 32) | lo     -- below 2^63 for any real capture
+      local time = (units // iface.div + iface.offset) * 1000000000 + (units % iface.div) * 1000000000 // iface.div
+      emit(iface.linktype, buf:sub(body + 20, body + 19 + caplen), time)
+    elseif btype == 3 then        -- simple packet: interface 0, no caplen field, no time
       local iface = assert(ifaces[1], 'SPB without interface')
       local origlen = string.unpack(e .. 'I4', buf, body)
       local caplen = math.min(origlen, blen - 16)
       if iface.snaplen > 0 then caplen = math.min(caplen, iface.snaplen) end
-      emit(iface.linktype, buf:sub(body + 4, body + 3 + caplen))
+      emit(iface.linktype, buf:sub(body + 4, body + 3 + caplen), 0)
     end
     pos = pos + blen
   end
@@ -273,7 +296,7 @@ local function main(args)
     local buf = fh:read('a'); fh:close()
     local counts = { packets = 0, accepted = 0, rejected = 0, errors = 0 }
     local accepted_list, first_errors = {}, {}
-    local function emit(linktype, frame)
+    local function emit(linktype, frame, time)
       counts.packets = counts.packets + 1
       local pkt
       if layer == 2 then pkt = view(frame, 0, #frame)
@@ -283,7 +306,7 @@ local function main(args)
         else pkt = view(frame, off, #frame - off) end
       end
       debug.sethook(fuel_out, '', FUEL)
-      local ok, verdict = pcall(filter, pkt)
+      local ok, verdict = pcall(filter, pkt, time)
       debug.sethook()
       local accept
       if ok then accept = verdict ~= nil and verdict ~= false
