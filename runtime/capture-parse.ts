@@ -87,6 +87,72 @@ export class ArraySink implements RecordSink {
   }
 }
 
+/**
+ * Collects records as columns, without an object per packet: record i's
+ * bytes are at `dataOffset[i]` (relative to `origin` in the parsed buffer's
+ * ArrayBuffer: with origin 0, the absolute address there, e.g. in a Wasm
+ * module's memory) for `capLen[i]` bytes. Reusable: reset() between chunks;
+ * the columns grow as needed and are never shrunk.
+ */
+export class RecordColumns implements RecordSink {
+  count = 0;
+  /** subtracted from every data address: the byteOffset of the buffer addresses are relative to */
+  origin: number;
+  linkType: Int32Array;
+  tsSec: Float64Array;
+  tsNsec: Uint32Array;
+  origLen: Uint32Array;
+  dataOffset: Uint32Array;
+  capLen: Uint32Array;
+  /** file offset of each record's header (pcap) or block (pcapng) */
+  offset: Float64Array;
+
+  constructor(capacity = 1024, origin = 0) {
+    const n = Math.max(16, capacity);
+    this.origin = origin;
+    this.linkType = new Int32Array(n);
+    this.tsSec = new Float64Array(n);
+    this.tsNsec = new Uint32Array(n);
+    this.origLen = new Uint32Array(n);
+    this.dataOffset = new Uint32Array(n);
+    this.capLen = new Uint32Array(n);
+    this.offset = new Float64Array(n);
+  }
+
+  reset(): void {
+    this.count = 0;
+  }
+
+  private grow(): void {
+    const n = this.linkType.length * 2;
+    const g = <T extends Int32Array | Float64Array | Uint32Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(n);
+      b.set(a);
+      return b;
+    };
+    this.linkType = g(this.linkType);
+    this.tsSec = g(this.tsSec);
+    this.tsNsec = g(this.tsNsec);
+    this.origLen = g(this.origLen);
+    this.dataOffset = g(this.dataOffset);
+    this.capLen = g(this.capLen);
+    this.offset = g(this.offset);
+  }
+
+  record(linkType: number, tsSec: number, tsNsec: number, origLen: number, buf: Uint8Array, start: number, caplen: number, offset: number): void {
+    const i = this.count;
+    if (i === this.linkType.length) this.grow();
+    this.linkType[i] = linkType;
+    this.tsSec[i] = tsSec;
+    this.tsNsec[i] = tsNsec;
+    this.origLen[i] = origLen;
+    this.dataOffset[i] = buf.byteOffset + start - this.origin;
+    this.capLen[i] = caplen;
+    this.offset[i] = offset;
+    this.count = i + 1;
+  }
+}
+
 interface Iface {
   linkType: number;
   snaplen: number;

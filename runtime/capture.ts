@@ -6,12 +6,12 @@
 // after every good record before the problem has been delivered.
 
 import * as fs from 'node:fs';
-import { ArraySink, CaptureError, CaptureParser, type CaptureInfo, type CaptureRecord, type RecordSink } from './capture-parse.js';
+import { ArraySink, CaptureError, CaptureParser, RecordColumns, type CaptureInfo, type CaptureRecord } from './capture-parse.js';
 
-export { CaptureError, MAX_RECORD_BYTES, type CaptureInfo, type CaptureRecord, type RecordSink } from './capture-parse.js';
+export { CaptureError, MAX_RECORD_BYTES, RecordColumns, type CaptureInfo, type CaptureRecord, type RecordSink } from './capture-parse.js';
 
 /** Chunk size used when reading a path. */
-const READ_CHUNK = 1 << 20;
+export const READ_CHUNK = 1 << 20;
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);
@@ -20,7 +20,8 @@ function concat(parts: Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
-function ioError(name: string, offset: number, e: unknown): CaptureError {
+/** A read failure (or a CaptureError passed through) as a CaptureError at `offset`. */
+export function ioError(name: string, offset: number, e: unknown): CaptureError {
   if (e instanceof CaptureError) return e;
   const msg = e instanceof Error ? ((e as NodeJS.ErrnoException).code ? `${(e as NodeJS.ErrnoException).code}: ` : '') + e.message : String(e);
   return new CaptureError(name, offset, `cannot read: ${msg}`);
@@ -221,58 +222,11 @@ export interface CaptureIndex {
   error?: CaptureError;
 }
 
-class ColumnSink implements RecordSink {
-  count = 0;
-  linkType: Int32Array;
-  tsSec: Float64Array;
-  tsNsec: Uint32Array;
-  origLen: Uint32Array;
-  dataOffset: Uint32Array;
-  capLen: Uint32Array;
-  offset: Float64Array;
-  constructor(n: number) {
-    this.linkType = new Int32Array(n);
-    this.tsSec = new Float64Array(n);
-    this.tsNsec = new Uint32Array(n);
-    this.origLen = new Uint32Array(n);
-    this.dataOffset = new Uint32Array(n);
-    this.capLen = new Uint32Array(n);
-    this.offset = new Float64Array(n);
-  }
-  private grow(): void {
-    const n = Math.max(16, this.linkType.length * 2);
-    const g = <T extends Int32Array | Float64Array | Uint32Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(n);
-      b.set(a);
-      return b;
-    };
-    this.linkType = g(this.linkType);
-    this.tsSec = g(this.tsSec);
-    this.tsNsec = g(this.tsNsec);
-    this.origLen = g(this.origLen);
-    this.dataOffset = g(this.dataOffset);
-    this.capLen = g(this.capLen);
-    this.offset = g(this.offset);
-  }
-  record(linkType: number, tsSec: number, tsNsec: number, origLen: number, _buf: Uint8Array, start: number, caplen: number, offset: number): void {
-    const i = this.count;
-    if (i === this.linkType.length) this.grow();
-    this.linkType[i] = linkType;
-    this.tsSec[i] = tsSec;
-    this.tsNsec[i] = tsNsec;
-    this.origLen[i] = origLen;
-    this.dataOffset[i] = start;
-    this.capLen[i] = caplen;
-    this.offset[i] = offset;
-    this.count = i + 1;
-  }
-}
-
 /** Parses a whole in-memory capture (at most 4 GiB) into columns. Never throws: a problem is returned in `error`. */
 export function indexCapture(bytes: Uint8Array, name = '<buffer>'): CaptureIndex {
   const parser = new CaptureParser(name);
   // A guess from a typical 600-byte packet; the columns grow if needed.
-  const sink = new ColumnSink(Math.ceil(bytes.length / 512) + 16);
+  const sink = new RecordColumns(Math.ceil(bytes.length / 512) + 16, bytes.byteOffset);
   if (bytes.length > 0xffffffff) {
     parser.error = new CaptureError(name, 0, 'in-memory capture over 4 GiB: stream it instead');
   } else {

@@ -56,6 +56,31 @@ export interface Filter {
    * ERROR verdict). Never throws for a script error: only for misuse.
    */
   filterBatch(batch: PacketBatch, verdicts: Uint8Array): FilterError[];
+  /**
+   * Optional zero-copy path: an engine whose packets live in its own linear
+   * memory returns the handle the runner lays packets into (runtime/run.ts
+   * then reads captures straight into that memory). Engines without one,
+   * or returning undefined, get batches through filterBatch.
+   */
+  resident?(): ResidentFilter | undefined;
   /** Releases the engine's resources; the filter cannot be used afterwards. */
   close(): void;
+}
+
+/**
+ * A filter driven in place (docs/ABI.md): the host writes 16-byte packet
+ * descriptors and the packets into `memory` from `reserve`'s start, and the
+ * engine leaves one raw verdict word per packet (0 reject, 1 accept, 2 + site
+ * error, 0xffffffff trap).
+ */
+export interface ResidentFilter {
+  readonly memory: WebAssembly.Memory;
+  /** bytes the host may lay out from reserve()'s start at most (the memory cap less the module's own) */
+  readonly residentCapacity: number;
+  /** grows memory so that `bytes` bytes are usable; returns the region's start (16-aligned, stable) */
+  reserve(bytes: number): number;
+  /** runs `count` packets; a trap's packet gets 0xffffffff and, when `traps` is given, its message there */
+  runRaw(descBase: number, verdictBase: number, count: number, traps?: FilterError[]): number;
+  /** "source:line:col: message" of an error word (2 + site) */
+  describeError(verdict: number): string;
 }

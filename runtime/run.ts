@@ -1,9 +1,12 @@
 // Runs one filter over captures, batch by batch, and counts what happened.
 // Engines only report accept/reject/error; here an error becomes the
 // --on-error verdict, is counted, and the first few are kept with their text.
-import { CaptureError, openCapture, type CaptureInfo, type CaptureRecord } from './capture.js';
+// A filter that offers resident() (the compiled engine) takes the zero-copy
+// path of resident-run.ts; others get copied batches through filterBatch.
+import { CaptureError, openCapture, READ_CHUNK, type CaptureInfo, type CaptureRecord } from './capture.js';
 import { ACCEPT, ERROR, type Filter, type PacketBatch } from './filter.js';
 import { networkOffset } from './link.js';
+import { residentFits, runCaptureResident } from './resident-run.js';
 
 export type Layer = 2 | 3;
 export type OnError = 'drop' | 'pass';
@@ -26,6 +29,14 @@ export interface RunOptions {
   onCaptureStart?: (capture: string, info: CaptureInfo) => void;
   /** called after every batch, for progress displays */
   onProgress?: (capture: string, packetsSoFar: number) => void;
+  /**
+   * false: always copy packets into batches (Filter.filterBatch). Default:
+   * a filter offering `resident()` (the compiled engine) gets the capture
+   * read straight into its memory (runtime/resident-run.ts).
+   */
+  zeroCopy?: boolean;
+  /** zero-copy path: bytes per read and initial read region (default 1 MiB; tests force tiny reads) */
+  chunkBytes?: number;
 }
 
 export interface Counts {
@@ -118,6 +129,8 @@ export async function runCaptures(
   const verdicts = new Uint8Array(batch.capacity);
   const pending: CaptureRecord[] = [];
   const summary: RunSummary = { engine: filter.engine, captures: [], total: zeroCounts(), firstErrors: [] };
+  const resident = options.zeroCopy === false ? undefined : filter.resident?.();
+  const zeroCopy = resident !== undefined && residentFits(resident, batch.capacity);
 
   for (const source of captures) {
     const name = source === '-' ? '<stdin>' : source;
@@ -153,6 +166,21 @@ export async function runCaptures(
       pending.length = 0;
       options.onProgress?.(name, counts.packets);
     };
+
+    if (zeroCopy) {
+      try {
+        await runCaptureResident(resident, source === '-' ? process.stdin : source, {
+          name, layer, passErrors, keepErrors, batchSize: batch.capacity, chunkBytes: options.chunkBytes ?? READ_CHUNK,
+          counts, firstErrors: summary.firstErrors, onVerdict: options.onVerdict, onAccept: options.onAccept,
+          onCaptureStart: options.onCaptureStart, onProgress: options.onProgress,
+        });
+      } catch (e) {
+        if (!(e instanceof CaptureError)) throw e;
+        counts.readError = { message: e.message, offset: e.offset };
+      }
+      addCounts(summary.total, counts);
+      continue;
+    }
 
     try {
       const reader = openCapture(source === '-' ? process.stdin : source, name);

@@ -2,7 +2,7 @@
 // WebAssembly and the module's own self-description are needed here.
 import {
   ACCEPT, DEFAULT_LIMITS, ERROR, REJECT,
-  type Filter, type FilterError, type FilterLimits, type PacketBatch,
+  type Filter, type FilterError, type FilterLimits, type PacketBatch, type ResidentFilter,
 } from './filter.js';
 
 export const ABI_VERSION = 1;
@@ -54,7 +54,7 @@ export class ModuleInitError extends Error {
   override name = 'ModuleInitError';
 }
 
-export class WasmFilter implements Filter {
+export class WasmFilter implements Filter, ResidentFilter {
   readonly engine = 'wasm' as const;
   readonly info: ModuleInfo;
   readonly memory: WebAssembly.Memory;
@@ -142,16 +142,17 @@ export class WasmFilter implements Filter {
    * zero-copy runner, which read the words in bulk. Returns how many
    * packets trapped.
    */
-  runRaw(descBase: number, verdictBase: number, count: number): number {
+  runRaw(descBase: number, verdictBase: number, count: number, trapped?: FilterError[]): number {
     let done = 0;
     let traps = 0;
     while (done < count) {
       try {
         this.exports.filter_batch(descBase + done * DESCRIPTOR_BYTES, count - done, verdictBase + done * 4);
         break;
-      } catch {
+      } catch (e) {
         const failed = done + (this.exports.cursor.value as number);
         new DataView(this.memory.buffer).setUint32(verdictBase + failed * 4, 0xffffffff, true);
+        trapped?.push({ index: failed, message: `${this.info.source}: trap: ${(e as Error).message}` });
         traps++;
         done = failed + 1;
       }
@@ -190,6 +191,16 @@ export class WasmFilter implements Filter {
       }
     }
     return errors.sort((a, b) => a.index - b.index);
+  }
+
+  /** Bytes from reserve()'s start that the memory cap allows the host to use. */
+  get residentCapacity(): number {
+    return this.maxPages * PAGE - this.heapBase;
+  }
+
+  /** The zero-copy path of runtime/run.ts: this module's memory, driven in place. */
+  resident(): ResidentFilter | undefined {
+    return this.closed ? undefined : this;
   }
 
   private checkOpen(what: string): void {

@@ -1,0 +1,306 @@
+// The zero-copy path of `luapf run` for filters that run in their own
+// linear memory (the compiled engine). Capture bytes are read straight into
+// a region of the module's memory (a file: fs.readSync into it; a stream
+// such as stdin: each chunk copied there once), the shared CaptureParser
+// parses them in place into columns (no object per packet), and each batch
+// is one Wasm call over descriptors that point into the region; verdict
+// words are then scanned in bulk. A record straddling two reads is moved to
+// the region's start and completed by the next read. Packet bytes leave the
+// module's memory only for consumers that ask for them (onAccept).
+//
+// Memory layout from reserve()'s start: B descriptors (16 bytes each), B
+// verdict words, then the read region (grown only when one record/block is
+// larger than it, and never past the filter's memory cap).
+import * as fs from 'node:fs';
+import { CaptureError, CaptureParser, RecordColumns, type CaptureInfo, type CaptureRecord } from './capture-parse.js';
+import { ioError } from './capture.js';
+import type { FilterError, ResidentFilter } from './filter.js';
+import { LINKTYPE, networkOffsetFn, type Layer } from './link.js';
+import type { Counts, VerdictName } from './run.js';
+
+const DESC = 16;
+const TRAP = 0xffffffff;
+const GROW_STEP = 64 * 1024;
+
+export interface ResidentRunContext {
+  name: string;
+  layer: Layer;
+  passErrors: boolean;
+  keepErrors: number;
+  batchSize: number;
+  /** bytes per read, and the read region's initial size */
+  chunkBytes: number;
+  counts: Counts;
+  firstErrors: string[];
+  onVerdict?: (capture: string, n: number, verdict: VerdictName, message?: string) => void;
+  onAccept?: (record: CaptureRecord) => void;
+  onCaptureStart?: (capture: string, info: CaptureInfo) => void;
+  onProgress?: (capture: string, packetsSoFar: number) => void;
+}
+
+/** True when the filter's memory cap leaves room for the descriptor and verdict tables and some packet bytes. */
+export function residentFits(filter: ResidentFilter, batchSize: number): boolean {
+  return filter.residentCapacity >= batchSize * (DESC + 4) + GROW_STEP;
+}
+
+/** Where capture bytes come from: `fill` writes up to `length` bytes at `at` in `memory`, 0 at the end. */
+interface ByteSource {
+  fill(memory: WebAssembly.Memory, at: number, length: number, fileOffset: number): number | Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A file, read synchronously straight into the module's memory. */
+function fileSource(path: string): ByteSource {
+  let fd: number | undefined;
+  return {
+    fill(memory, at, length) {
+      fd ??= fs.openSync(path, 'r');
+      return fs.readSync(fd, new Uint8Array(memory.buffer, at, length));
+    },
+    async close() {
+      if (fd !== undefined) fs.closeSync(fd);
+      fd = undefined;
+    },
+  };
+}
+
+/** A stream of byte chunks; each chunk is copied once, into the module's memory. */
+function streamSource(chunks: AsyncIterable<unknown>, name: string): ByteSource {
+  const iterator = chunks[Symbol.asyncIterator]();
+  let chunk: Uint8Array = new Uint8Array(0);
+  let done = false;
+  return {
+    async fill(memory, at, length, fileOffset) {
+      while (chunk.length === 0 && !done) {
+        const step = await iterator.next();
+        if (step.done) { done = true; break; }
+        if (!(step.value instanceof Uint8Array)) {
+          throw new CaptureError(name, fileOffset, 'stream delivered text, not bytes (do not set an encoding on it)');
+        }
+        chunk = step.value;
+      }
+      const n = Math.min(length, chunk.length);
+      new Uint8Array(memory.buffer, at, n).set(chunk.subarray(0, n));
+      chunk = chunk.subarray(n);
+      return n;
+    },
+    async close() {
+      await iterator.return?.();
+    },
+  };
+}
+
+// i64 nanoseconds of (sec, nsec) as two u32 words, without a BigInt while
+// 0 <= sec < 2^32: the products are split on 16 bits so every double stays exact.
+let nsLo = 0;
+let nsHi = 0;
+export function nanosecondWords(sec: number, nsec: number): void {
+  if (sec >= 0 && sec < 0x100000000) {
+    const a = Math.floor(sec / 65536);
+    const p = a * 1_000_000_000;
+    const pHi = Math.floor(p / 65536);
+    const acc = (p - pHi * 65536) * 65536 + (sec - a * 65536) * 1_000_000_000 + nsec;
+    const carry = Math.floor(acc / 0x100000000);
+    nsLo = acc - carry * 0x100000000;
+    nsHi = pHi + carry;
+  } else {
+    const v = BigInt.asUintN(64, BigInt(sec) * 1_000_000_000n + BigInt(nsec));
+    nsLo = Number(v & 0xffffffffn);
+    nsHi = Number(v >> 32n);
+  }
+}
+/** The words computed by the last nanosecondWords call (for tests). */
+export function lastNanosecondWords(): [lo: number, hi: number] {
+  return [nsLo, nsHi];
+}
+
+const ETH_VLAN_8021Q = 0x8100;
+const ETH_VLAN_8021AD = 0x88a8;
+const ETH_VLAN_9100 = 0x9100;
+
+/** link.ts's Ethernet offset on a frame at `at` in `u8`, without a subarray per packet. */
+function ethernetStart(u8: Uint8Array, at: number, n: number): number {
+  if (n < 14) return n;
+  let off = 14;
+  for (;;) {
+    const type = (u8[at + off - 2]! << 8) | u8[at + off - 1]!;
+    if (type !== ETH_VLAN_8021Q && type !== ETH_VLAN_8021AD && type !== ETH_VLAN_9100) return off;
+    if (off + 4 > n) return n;
+    off += 4;
+  }
+}
+
+const ETHERNET = -1;
+const headerLengths = new Map<number, number>();
+/**
+ * Header length of a link type at layer 3 (ETHERNET: variable). Every other
+ * strippable type has a fixed header, which link.ts's offset function
+ * returns on any frame at least that long. Throws LinkTypeError.
+ */
+function headerLength(linkType: number): number {
+  if (linkType === LINKTYPE.ETHERNET) return ETHERNET;
+  let len = headerLengths.get(linkType);
+  if (len === undefined) {
+    len = networkOffsetFn(linkType, 3)(new Uint8Array(64));
+    headerLengths.set(linkType, len);
+  }
+  return len;
+}
+
+/**
+ * Runs one capture ('-'-style sources are passed as a stream) through a
+ * resident filter, adding to ctx.counts. Throws CaptureError for an
+ * unreadable or malformed capture, after every good packet before the fault
+ * has been filtered, and LinkTypeError likewise.
+ */
+export async function runCaptureResident(filter: ResidentFilter, source: string | AsyncIterable<unknown>, ctx: ResidentRunContext): Promise<void> {
+  const { name, layer, counts, batchSize: B } = ctx;
+  const tables = B * (DESC + 4);
+  let regionBytes = Math.max(16, Math.min(ctx.chunkBytes, filter.residentCapacity - tables));
+  const readBytes = Math.max(1, ctx.chunkBytes);
+  const descBase = filter.reserve(tables + regionBytes);
+  const verdictBase = descBase + B * DESC;
+  const region = verdictBase + B * 4;
+  const memory = filter.memory;
+
+  const parser = new CaptureParser(name);
+  const cols = new RecordColumns(4096, 0);
+  const traps: FilterError[] = [];
+  let u8 = new Uint8Array(memory.buffer);
+  let u32 = new Uint32Array(memory.buffer);
+  const views = (): void => {
+    if (u8.buffer !== memory.buffer) { u8 = new Uint8Array(memory.buffer); u32 = new Uint32Array(memory.buffer); }
+  };
+  let lastType = -2;
+  let lastHeader = 0;
+
+  const account = (first: number, k: number): void => {
+    const { onVerdict, onAccept } = ctx;
+    const vw = verdictBase >>> 2;
+    let accepted = 0;
+    let rejected = 0;
+    const before = counts.packets;
+    for (let i = 0; i < k; i++) {
+      const w = u32[vw + i]!;
+      let passed = w === 1;
+      if (w > 1) {
+        counts.errors++;
+        passed = ctx.passErrors;
+        if (onVerdict || ctx.firstErrors.length < ctx.keepErrors) {
+          const message = w === TRAP
+            ? (traps.find((t) => t.index === i)?.message ?? 'filter error')
+            : filter.describeError(w);
+          if (ctx.firstErrors.length < ctx.keepErrors) ctx.firstErrors.push(`${name}#${before + i + 1}: ${message}`);
+          onVerdict?.(name, before + i + 1, 'error', message);
+        }
+      } else if (onVerdict) {
+        onVerdict(name, before + i + 1, passed ? 'accept' : 'reject');
+      }
+      if (passed) {
+        accepted++;
+        if (onAccept) {
+          const r = first + i;
+          const at = cols.dataOffset[r]!;
+          onAccept({
+            linkType: cols.linkType[r]!, tsSec: cols.tsSec[r]!, tsNsec: cols.tsNsec[r]!, origLen: cols.origLen[r]!,
+            data: u8.slice(at, at + cols.capLen[r]!), offset: cols.offset[r]!,
+          });
+        }
+      } else {
+        rejected++;
+      }
+    }
+    counts.packets = before + k;
+    counts.accepted += accepted;
+    counts.rejected += rejected;
+    ctx.onProgress?.(name, counts.packets);
+  };
+
+  /** Filters records [first, first + k) of `cols`: descriptors, one Wasm call, the verdicts. */
+  const runBatch = (first: number, k: number): void => {
+    let limit = k;
+    let linkError: unknown;
+    const dw = descBase >>> 2;
+    for (let i = 0; i < k; i++) {
+      const r = first + i;
+      const at = cols.dataOffset[r]!;
+      const len = cols.capLen[r]!;
+      let off = 0;
+      if (layer === 3) {
+        const lt = cols.linkType[r]!;
+        if (lt !== lastType) {
+          try {
+            lastHeader = headerLength(lt);
+          } catch (e) {
+            // The packets before this one are still filtered, as the record-by-record path does.
+            linkError = e;
+            limit = i;
+            break;
+          }
+          lastType = lt;
+        }
+        off = lastHeader === ETHERNET ? ethernetStart(u8, at, len) : (len < lastHeader ? len : lastHeader);
+      }
+      const d = dw + i * 4;
+      u32[d] = at + off;
+      u32[d + 1] = len - off;
+      nanosecondWords(cols.tsSec[r]!, cols.tsNsec[r]!);
+      u32[d + 2] = nsLo;
+      u32[d + 3] = nsHi;
+    }
+    if (limit > 0) {
+      traps.length = 0;
+      filter.runRaw(descBase, verdictBase, limit, traps);
+      views();
+      account(first, limit);
+    }
+    if (linkError !== undefined) throw linkError;
+  };
+
+  const src = typeof source === 'string' ? fileSource(source) : streamSource(source, name);
+  let announced = false;
+  const announce = (): void => {
+    if (!announced && parser.info) {
+      announced = true;
+      ctx.onCaptureStart?.(name, parser.info);
+    }
+  };
+  let carry = 0; // unconsumed bytes at the region's start
+  let base = 0; // file offset of the region's first byte
+  try {
+    for (;;) {
+      if (parser.need > regionBytes) {
+        const want = Math.ceil(parser.need / GROW_STEP) * GROW_STEP;
+        const room = filter.residentCapacity - tables;
+        if (parser.need > room) {
+          throw new CaptureError(name, base, `a ${parser.need}-byte record does not fit the filter's memory cap (${room} bytes for packets)`);
+        }
+        regionBytes = Math.min(want, room);
+        filter.reserve(tables + regionBytes);
+      }
+      let n: number;
+      try {
+        n = await src.fill(memory, region + carry, Math.min(readBytes, regionBytes - carry), base + carry);
+      } catch (e) {
+        throw ioError(name, base + carry, e);
+      }
+      if (n === 0) break;
+      views();
+      const avail = carry + n;
+      cols.reset();
+      const used = parser.parse(u8.subarray(region, region + avail), base, cols);
+      announce();
+      for (let j = 0; j < cols.count; j += B) runBatch(j, Math.min(B, cols.count - j));
+      if (parser.error) throw parser.error;
+      carry = avail - used;
+      if (carry > 0 && used > 0) u8.copyWithin(region, region + used, region + avail);
+      base += used;
+      if (carry >= parser.need) throw new CaptureError(name, base, 'internal error: capture parser made no progress');
+    }
+    parser.finish(carry, base);
+    announce();
+    if (parser.error) throw parser.error;
+  } finally {
+    await src.close();
+  }
+}
