@@ -79,6 +79,7 @@ export async function runCommand(filterPath: string, captures: string[], opts: R
       onError: opts.onError,
       onAccept: opts.write ? toWriter : undefined,
       onCaptureStart: opts.write ? (_, info) => openWriter(info) : undefined,
+      drain: opts.write ? () => writer?.ready() ?? Promise.resolve() : undefined,
       onVerdict: verdictFile
         ? (capture, n, verdict, message) => {
           verdictFile.write(`${capture}\t${n}\t${verdict}${message ? `\t${message.replace(/[\t\n]/g, ' ')}` : ''}\n`);

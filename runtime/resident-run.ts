@@ -36,6 +36,7 @@ export interface ResidentRunContext {
   onAccept?: (record: CaptureRecord) => void;
   onCaptureStart?: (capture: string, info: CaptureInfo) => void;
   onProgress?: (capture: string, packetsSoFar: number) => void;
+  drain?: () => Promise<void>;
 }
 
 /** True when the filter's memory cap leaves room for the descriptor and verdict tables and some packet bytes. */
@@ -291,6 +292,7 @@ export async function runCaptureResident(filter: ResidentFilter, source: string 
       const used = parser.parse(u8.subarray(region, region + avail), base, cols);
       announce();
       for (let j = 0; j < cols.count; j += B) runBatch(j, Math.min(B, cols.count - j));
+      await ctx.drain?.();
       if (parser.error) throw parser.error;
       carry = avail - used;
       if (carry > 0 && used > 0) u8.copyWithin(region, region + used, region + avail);

@@ -29,6 +29,8 @@ export interface RunOptions {
   onCaptureStart?: (capture: string, info: CaptureInfo) => void;
   /** called after every batch, for progress displays */
   onProgress?: (capture: string, packetsSoFar: number) => void;
+  /** awaited after each chunk of input: lets a slow consumer (the -w writer) hold the reader back */
+  drain?: () => Promise<void>;
   /**
    * false: always copy packets into batches (Filter.filterBatch). Default:
    * a filter offering `resident()` (the compiled engine) gets the capture
@@ -172,7 +174,7 @@ export async function runCaptures(
         await runCaptureResident(resident, source === '-' ? process.stdin : source, {
           name, layer, passErrors, keepErrors, batchSize: batch.capacity, chunkBytes: options.chunkBytes ?? READ_CHUNK,
           counts, firstErrors: summary.firstErrors, onVerdict: options.onVerdict, onAccept: options.onAccept,
-          onCaptureStart: options.onCaptureStart, onProgress: options.onProgress,
+          onCaptureStart: options.onCaptureStart, onProgress: options.onProgress, drain: options.drain,
         });
       } catch (e) {
         if (!(e instanceof CaptureError)) throw e;
@@ -193,6 +195,7 @@ export async function runCaptures(
           batch.add(frame.subarray(start), record.tsSec, record.tsNsec);
           if (batch.count === batch.capacity) flush();
         }
+        await options.drain?.();
       }
       flush();
     } catch (e) {
