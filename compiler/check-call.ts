@@ -6,12 +6,12 @@ import type * as L from 'luaparse';
 import type { Ann, Call, Checker, FnInfo, State } from './check.js';
 import {
   BOTTOM, BUILTIN, Const, DATA, FALSY, FUNC, FieldDef, INT, LAYOUT, LSet, LayoutDef, NIL, NO_LAYOUT, NUM, STATIC,
-  STR, TABLE, TableDef, Ty, VIEW, constTy, join, only, without, FALSE, TRUE,
+  STR, TABLE, TableDef, Ty, VIEW, constTy, join, only, without, FALSE, TRUE, FLOAT,
 } from './types.js';
 import { lsEq, lsJoin } from './check.js';
 import { STRING_METHODS, checkStringCall, isStringBuiltin } from './strings/check.js';
 
-const COMPILED_BUILTINS = new Set(['require', 'error', 'assert', 'pcall', 'math.min', 'math.max', 'math.abs', 'data.layout']);
+const COMPILED_BUILTINS = new Set(['require', 'error', 'assert', 'pcall', 'math.min', 'math.max', 'math.abs', 'math.type', 'data.layout']);
 const BOOL_MASK = FALSE | TRUE;
 
 export function checkMember(ck: Checker, e: L.MemberExpression, st: State): Ann {
@@ -161,7 +161,7 @@ export function checkCall(ck: Checker, e: L.CallExpression | L.TableCallExpressi
   if (c?.k === 'func' && callee.ty.m === FUNC) {
     const f = ck.fns[c.id]!;
     callFn(ck, e, f, args, as, st);
-    return ck.set(e, { ty: f.retTy, ls: f.retLayouts, callee: f });
+    return ck.set(e, { ty: f.retTy, ls: f.retLayouts, callee: f, multi: f.extraRet.length > 0 || undefined });
   }
   if (c?.k === 'builtin' && callee.ty.m === BUILTIN && c.name === 'pcall') {
     // pcall(f, ...) of a script function: the status is compiled; the error
@@ -202,6 +202,16 @@ export function checkCall(ck: Checker, e: L.CallExpression | L.TableCallExpressi
         if (as.length === 0 || (name === 'math.abs' && as.length !== 1)) ck.reason(e, `${name} with a wrong number of arguments`);
         const ty = ck.numResult(e, as.map((a) => a.ty), false);
         return ck.set(e, { ty: only(ty, NUM), builtin: name });
+      }
+      case 'math.type': {
+        // 'integer', 'float' or nil (not a number): a constant when only one can be
+        if (as.length !== 1) ck.reason(e, 'math.type with a wrong number of arguments');
+        const m = as[0]?.ty.m ?? NIL;
+        const outs: Ty[] = [];
+        if (m & INT) outs.push(constTy({ k: 'str', v: 'integer' }));
+        if (m & FLOAT) outs.push(constTy({ k: 'str', v: 'float' }));
+        if (m & ~NUM) outs.push(constTy({ k: 'nil' }));
+        return ck.set(e, { ty: outs.length === 1 ? outs[0]! : { m: outs.reduce((x, t) => x | t.m, 0) }, builtin: name });
       }
     }
   }

@@ -9,6 +9,8 @@ import { declNodeOf, resolveNames } from './check-scope.js';
 import type { LabelMap } from './labels.js';
 import { checkConcat, checkGmatchFor, extraResults, isGmatchLoop, type PatternInfo } from './strings/check.js';
 import { multipleResults } from './check-call.js';
+import { tableBorder, unrollConstantLoops } from './tables/unroll.js';
+import { addExtraReturns } from './tables/multi.js';
 import { callArgs, checkCall, checkIndex, checkMember, fieldType, layoutArg, makeLayout } from './check-call.js';
 import {
   BOTTOM, BUILTIN, Const, DATA, FALSE, FALSY, FLOAT, FUNC, FieldDef, INT, LAYOUT, LSet, LayoutDef, NIL,
@@ -38,6 +40,8 @@ export interface FnInfo {
   params: Var[];
   retTy: Ty;
   retLayouts: Set<number>;
+  /** types of the return values after the first (tables/multi.ts); empty: one value */
+  extraRet: Ty[];
   paramEntry: Set<number>[];
   paramExit: Set<number>[];
   calls: number;
@@ -88,6 +92,7 @@ export function lsJoin(a: Iterable<number> | undefined, b: Iterable<number> | un
 export const lsEq = (a: LSet, b: LSet) => a.size === b.size && [...a].every((x) => b.has(x));
 
 export function check(p: ParseResult): CheckResult {
+  unrollConstantLoops(p);
   return new Checker(p).run();
 }
 
@@ -126,6 +131,9 @@ export class Checker {
       // filter(pkt) is called by the host with a view that carries no layout
       const f = this.fns[filterVar.ty.c.id]!;
       if (f.params[0]) { f.params[0].ty = { m: VIEW }; f.paramEntry[0] = new Set([NO_LAYOUT]); }
+      // filter(pkt, time): the capture time in integer nanoseconds; further parameters get nil
+      if (f.params[1]) f.params[1].ty = { m: INT };
+      for (const p of f.params.slice(2)) p.ty = constTy({ k: 'nil' });
     }
     for (let i = 0; i < 30; i++) {
       this.changed = false;
@@ -139,10 +147,6 @@ export class Checker {
       this.reasons.push({ line: 1, column: 1, message: "the script does not define a global function 'filter'" });
     } else {
       filter = this.fns[filterVar.ty.c.id]!;
-      if (filter.params.length > 1) {
-        const n = filter.params[1]!;
-        this.reasons.push({ line: n.line, column: n.column, message: "'filter' takes more than one parameter" });
-      }
     }
     this.reasons.sort((a, b) => a.line - b.line || a.column - b.column);
     return { ok: this.reasons.length === 0, reasons: this.reasons, fns: this.fns, main: this.main, filter,
@@ -150,7 +154,7 @@ export class Checker {
   }
 
   newFn(name: string, node: L.FunctionDeclaration | L.Chunk, parent: FnInfo | null): FnInfo {
-    const f: FnInfo = { id: this.fns.length, name, node, parent, params: [], retTy: BOTTOM, retLayouts: new Set(),
+    const f: FnInfo = { id: this.fns.length, name, node, parent, params: [], retTy: BOTTOM, retLayouts: new Set(), extraRet: [],
       paramEntry: [], paramExit: [], calls: 0 };
     this.fns.push(f);
     return f;
@@ -188,7 +192,7 @@ export class Checker {
       f.params.forEach((p, i) => st.layouts.set(p, new Set(f.paramEntry[i] ?? [NO_LAYOUT])));
       const body = f.node.type === 'Chunk' ? f.node.body : f.node.body;
       this.block(body, st);
-      if (!st.dead && f !== this.main) this.addReturn(f, constTy({ k: 'nil' }), undefined);
+      if (!st.dead && f !== this.main) { this.addReturn(f, constTy({ k: 'nil' }), undefined); addExtraReturns(this, f, []); }
       f.params.forEach((p, i) => {
         if (!st.dead) this.setExit(f, i, st.layouts.get(p));
       });
@@ -319,8 +323,8 @@ export class Checker {
       case 'ReturnStatement': {
         const f = this.fn;
         if (f === this.main) { this.reason(s, 'return from the main chunk'); st.dead = true; return; }
-        if (s.arguments.length > 1 && f.name !== 'filter') this.reason(s, 'multiple return values');
         const r = s.arguments.map((a) => this.expr(a, st));
+        if (f !== this.filter0()) addExtraReturns(this, f, r.slice(1), s);
         if (f !== this.filter0()) multipleResults(this, s.arguments, 2);
         if (r[r.length - 1]?.multi && f.name !== 'filter') this.reason(s, 'returning the value list of string.find, match or byte');
         const first = r[0] ?? { ty: constTy({ k: 'nil' }) };
@@ -388,7 +392,7 @@ export class Checker {
       if (a.ty.m & STATIC && !a.ty.c && a.ty.m !== 0) this.reason(e, 'value of unknown function, table or layout');
       out.push({ ty: a.ty, ls: a.ls, alias });
       // `local i, j = s:find(p)`: the other results of find / match
-      if (a.multi && e === es[es.length - 1] && es.length < n) out.push(...extraResults(a).map((ty) => ({ ty })));
+      if (a.multi && e === es[es.length - 1] && es.length < n) out.push(...(a.callee && !a.builtin ? a.callee.extraRet : extraResults(a)).map((ty) => ({ ty })));
     }
     multipleResults(this, es, n);
     while (out.length < n) out.push({ ty: constTy({ k: 'nil' }) });
@@ -476,6 +480,11 @@ export class Checker {
       case 'not': return this.set(e, { ty: { m: FALSE | TRUE } });
       case '#':
         if (t.c?.k === 'str') return this.set(e, { ty: constTy({ k: 'int', v: BigInt(t.c.v.length) }) });
+        if (t.c?.k === 'table' && t.m === TABLE) {
+          const n = tableBorder(this.tables[t.c.id]!);
+          if (n === null) this.reason(e, 'length of a constant table that is not a sequence');
+          return this.set(e, { ty: constTy({ k: 'int', v: n ?? 0n }) });
+        }
         if ((t.m & ~(VIEW | NIL) || !(t.m & VIEW)) && (t.m & ~(STR | NIL) || !(t.m & STR)))
           this.reason(e, `length of a value that may not be a string or data view`);
         return this.set(e, { ty: { m: INT } });
@@ -549,10 +558,12 @@ export class Checker {
 }
 
 /** base^exp for constant integral operands when the result is exact in a double (so C's pow agrees). */
-function exactPow(a?: Const, b?: Const): number | null {
+export function exactPow(a?: Const, b?: Const): number | null {
   const int = (c?: Const) => (c?.k === 'int' ? c.v : c?.k === 'float' && Number.isInteger(c.v) && Math.abs(c.v) < 2 ** 53 ? BigInt(c.v) : null);
   const x = int(a), n = int(b);
   if (x === null || n === null || n < 0n || n > 1100n) return null;
+  // BigInt has no -0: pow(-0.0, n) is -0.0 for odd n
+  if (x === 0n && n > 0n) return a?.k === 'float' && Object.is(a.v, -0) && n % 2n === 1n ? -0 : 0;
   const r = x ** n;
   const abs = r < 0n ? -r : r;
   if (abs < 1n << 53n || (abs & (abs - 1n)) === 0n && abs < 1n << 1023n) return Number(r);

@@ -15,6 +15,8 @@ export interface CodegenOptions {
   /** JSON object written to the `luapf` custom section */
   section: Record<string, unknown>;
   wantText: boolean;
+  /** whether the pattern matchers may use fixed-width SIMD */
+  simd: boolean;
 }
 
 /** binaryen's inlining limit (IR nodes) for functions called from more than one place */
@@ -60,10 +62,15 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
     m.addGlobal('fuel_limit', binaryen.i32, true, m.i32.const(opts.fuel | 0));
     m.addGlobal('cursor', binaryen.i32, true, m.i32.const(0));
     m.addGlobal('heap_base', binaryen.i32, false, m.i32.const(smem ? smem.heapBase : 0));
+    // docs/ABI.md: every module may use these; others only where listed in the section's "features"
+    const features = ['mutable-globals', 'sign-ext'];
     if (smem) {
       emitStringRuntime(binaryen, m, smem);
-      // the matchers use no SIMD: the ABI promises MVP + mutable globals + sign extension
-      for (const p of ir.strings!.patterns) emitPatternMatcher(m, p.bytes, p.name, { mode: p.mode, strict: true, simd: false });
+      // a pattern starting with one literal byte scans 16 bytes at a time (fixed-width SIMD, which
+      // emitPatternMatcher enables on the module only when a matcher uses it)
+      let simd = false;
+      for (const p of ir.strings!.patterns) simd = emitPatternMatcher(m, p.bytes, p.name, { mode: p.mode, strict: true, simd: opts.simd }).usesSimd || simd;
+      if (simd) features.push('simd128');
     }
     const resetArena = () => (smem ? [arenaReset(binaryen, m, smem)] : []);
     for (const g of ir.globals) m.addGlobal(g.name, wt(g.ty), true, expr(g.init));
@@ -169,6 +176,7 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
     const [DESCS, COUNT, VERD, I, D, R] = [0, 1, 2, 3, 4, 5];
     const filterFails = mayFail.has(ir.filter);
     const l32 = (i: number) => m.local.get(i, binaryen.i32);
+    // two loads, not one i64 load + rotl: binaryen folds wrap/shr_u of this back to the single load each use needs
     const view = m.i64.or(m.i64.shl(m.i64.extend_u(m.i32.load(0, 4, l32(D))), konst('i64', 32n)), m.i64.extend_u(m.i32.load(4, 4, l32(D))));
     m.addFunction('filter_batch', binaryen.createType([binaryen.i32, binaryen.i32, binaryen.i32]), binaryen.i32,
       [binaryen.i32, binaryen.i32, binaryen.i32], m.block(null, [
@@ -180,7 +188,7 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
           ...(filterFails ? [m.global.set('fuel', g32('fuel_limit')), m.global.set('err', m.i32.const(0))] : []),
           ...resetArena(),
           m.local.set(D, m.i32.add(l32(DESCS), m.i32.shl(l32(I), m.i32.const(4)))),
-          m.local.set(R, m.call(ir.filter, [view], binaryen.i32)),
+          m.local.set(R, m.call(ir.filter, [view, ir.time ? m.i64.load(8, 8, l32(D)) : konst('i64', 0n)], binaryen.i32)),
           m.i32.store(0, 4, m.i32.add(l32(VERD), m.i32.shl(l32(I), m.i32.const(2))),
             filterFails ? m.select(g32('err'), m.i32.add(g32('err'), m.i32.const(1)), l32(R)) : l32(R)),
           m.local.set(I, m.i32.add(l32(I), m.i32.const(1))),
@@ -205,7 +213,7 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
       // a second round folds what inlining exposed (repeated view unpacking, known tags)
       m.optimize();
     }
-    const section = { ...opts.section, memory: { minPages } };
+    const section = { ...opts.section, features, memory: { minPages } };
     m.addCustomSection('luapf', new TextEncoder().encode(JSON.stringify(section)));
     const wasm = m.emitBinary();
     return { wasm, wat: opts.wantText ? m.emitText() : undefined, minPages };

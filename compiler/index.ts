@@ -3,7 +3,7 @@
 // when it reaches codegen, so parse/check stay cheap.
 import { createHash } from 'node:crypto';
 import { check, type CheckResult, type Reason } from './check.js';
-import { lower } from './lower.js';
+import { FUEL_MESSAGE, lower } from './lower.js';
 import { parse, formatError, type ParseResult, type SourceError } from './parse.js';
 import { printModule, type IRModule } from './ir.js';
 import { tyName } from './types.js';
@@ -28,6 +28,8 @@ export interface CompileOptions {
   stopAfter?: Stage;
   /** also return the module as text */
   wat?: boolean;
+  /** allow fixed-width SIMD where it helps (default true; false for hosts without it: MVP + mutable globals + sign extension only) */
+  simd?: boolean;
 }
 
 export interface CompileSuccess {
@@ -142,10 +144,11 @@ export async function compile(source: string, options: CompileOptions): Promise<
     abi: ABI_VERSION, compiler: COMPILER_VERSION, source: options.file,
     sourceHash: 'sha256:' + createHash('sha256').update(Buffer.from(source, 'latin1')).digest('hex'),
     options: { fuel, optimize, shrink },
-    errors: r.ir.sites.map((s) => ({ message: s.message, line: s.line, column: s.column })),
+    // the Lua engine's text; the count is this compile option (a host that sets another fuel_limit may restate it)
+    errors: r.ir.sites.map((s) => ({ message: s.message === FUEL_MESSAGE ? `${FUEL_MESSAGE} (${fuel} steps)` : s.message, line: s.line, column: s.column })),
   };
   try {
-    const out = codegen(binaryen, r.ir, { optimize, shrink, fuel, section, wantText: !!options.wat });
+    const out = codegen(binaryen, r.ir, { optimize, shrink, fuel, section, wantText: !!options.wat, simd: options.simd ?? true });
     return { ok: true, wasm: out.wasm, wat: out.wat, reasons: [], stage: 'wasm', ir: r.ir };
   } catch (e) {
     const d = { line: 1, column: 1, message: `compiler error: ${(e as Error).message}` };

@@ -55,8 +55,10 @@ export interface IRModule {
   funcs: IRFunc[];
   globals: IRGlobal[];
   sites: Site[];
-  /** name of the compiled `filter` function: (view i64) -> i32 truthiness */
+  /** name of the compiled `filter` function: (view i64, time i64) -> i32 truthiness */
   filter: string;
+  /** whether `filter` reads its time argument (else the batch loop passes 0, not the descriptor's) */
+  time?: boolean;
   /** name of the main chunk function */
   init: string;
   /** present when the module uses strings: constants for the data segment and the pattern matchers to emit */

@@ -26,7 +26,8 @@ function fieldLen(l: Lowerer, a: L.Expression, b: L.Expression): Fact[] {
   const v = own(l, a.base);
   const other = l.c.ann.get(b)?.ty;
   if (!f || f.kind !== 'number' || !v || !other || other.m & NIL) return [];
-  return [[v, 0, Math.ceil((f.offset + f.length) / 8)]];
+  const need = Math.ceil((f.offset + f.length) / 8);
+  return need > 0xffffffff ? [] : [[v, 0, need]];
 }
 
 function own(l: Lowerer, n: L.Expression): Var | undefined {

@@ -6,6 +6,7 @@ import type { Lowerer, Val } from './lower.js';
 import { Expr, and, assume, bin, cond, f64, i32, i64, not, or, printExpr, un } from './ir.js';
 import { FALSE, FLOAT, INT, NIL, STR, TAG, TRUE, Ty, VIEW, luaTypeName } from './types.js';
 import { strEq, strLess, strPayloadOf } from './strings/lower.js';
+import { exactPow } from './check.js';
 
 const GROUPS: [number, string][] = [[NIL, 'nil'], [FALSE | TRUE, 'boolean'], [INT | FLOAT, 'number'], [STR, 'string'], [VIEW, 'userdata']];
 const TWO63 = 9223372036854775808;
@@ -144,9 +145,13 @@ function compute(l: Lowerer, node: L.Node, op: string, vals: Val[], isFloat: boo
     case '^': {
       const ex = vals[1]!.ty.c;
       const n = ex && (ex.k === 'int' || ex.k === 'float') ? Number(ex.v) : NaN;
+      // check.ts folded it (both operands constant): the constant, whatever the exponent
+      const p = exactPow(vals[0]!.ty.c, ex);
+      if (p !== null) return f64(p);
       if (n === 0) return f64(1);
       if (n === 1) return a;
-      return bin('f64.mul', a, a);
+      if (n === 2) return bin('f64.mul', a, a);
+      throw new Error(`internal: '^' with exponent ${n} reached lowering`);
     }
     case '&': return bin('i64.and', a, b);
     case '|': return bin('i64.or', a, b);
@@ -155,7 +160,7 @@ function compute(l: Lowerer, node: L.Node, op: string, vals: Val[], isFloat: boo
     case '>>': return shiftLeft(a, bin('i64.sub', i64(0n), b));
     case '//':
       if (isFloat) return un('f64.floor', bin('f64.div', a, b), 'f64');
-      l.guard(and(when, bin('i64.eq', b, i64(0n))), l.site(node, "attempt to perform 'n//0'"));
+      l.guard(and(when, bin('i64.eq', b, i64(0n))), l.site(node, 'attempt to divide by zero'));
       return cond(bin('i64.eq', b, i64(-1n)), bin('i64.sub', i64(0n), a),
         bin('i64.sub', bin('i64.div_s', a, nonZero(b, stored)),
           un('i64.extend_i32_u', and(bin('i64.ne', bin('i64.rem_s', a, nonZero(b, stored)), i64(0n)), bin('i64.lt_s', bin('i64.xor', a, b), i64(0n))), 'i64')), 'i64');
@@ -168,7 +173,7 @@ function compute(l: Lowerer, node: L.Node, op: string, vals: Val[], isFloat: boo
         const fix = cond(bin('f64.gt', m, f64(0)), bin('f64.lt', B, f64(0)), and(bin('f64.lt', m, f64(0)), bin('f64.gt', B, f64(0))), 'i32');
         return cond(fix, bin('f64.add', m, B), m, 'f64');
       }
-      l.guard(and(when, bin('i64.eq', b, i64(0n))), l.site(node, "attempt to perform 'n%%0'"));
+      l.guard(and(when, bin('i64.eq', b, i64(0n))), l.site(node, "attempt to perform 'n%0'"));
       const r = keep(bin('i64.rem_s', a, nonZero(b, stored)));
       return cond(and(bin('i64.ne', r, i64(0n)), bin('i64.lt_s', bin('i64.xor', r, b), i64(0n))), bin('i64.add', r, b), r, 'i64');
     }

@@ -5,6 +5,7 @@ import { FUEL_MESSAGE, type Lowerer, type Val } from './lower.js';
 import { type Expr, type Stmt, and, bin, cond, f64, i32, i64, not, or, un } from './ir.js';
 import { addFacts, exits, factsOf, inLoop, withFacts } from './lower-facts.js';
 import { lowerGmatchFor } from './strings/lower.js';
+import { storeExtraReturns } from './tables/multi.js';
 import { FALSE, FLOAT, INT, NIL, STR, TRUE, VIEW, constTy } from './types.js';
 
 /**
@@ -74,6 +75,7 @@ export function lowerStmt(l: Lowerer, s: L.Statement) {
     case 'FunctionDeclaration': return;
     case 'ReturnStatement': {
       const vals = s.arguments.map((a) => l.keep(l.expr(a)));
+      if (l.info !== l.c.main) storeExtraReturns(l, l.info, vals);
       l.out.push({ k: 'ret', e: l.retExprs(vals[0] ?? { rep: 'none', ty: constTy({ k: 'nil' }) }) });
       return;
     }
@@ -188,17 +190,20 @@ export function lowerForNum(l: Lowerer, s: L.ForNumericStatement) {
   const g = (l: number): Expr => ({ k: 'get', l, ty: 'f64' });
   l.out.push({ k: 'set', l: I, e: i0 }, { k: 'set', l: Lm, e: lim }, { k: 'set', l: St, e: st });
   l.guard(bin('f64.eq', g(St), f64(0)), zeroStep);
-  const pos = bin('f64.gt', g(St), f64(0));
-  const done = cond(pos, not(bin('f64.le', g(I), g(Lm))), not(bin('f64.ge', g(I), g(Lm))), 'i32');
+  // lvm.c forprep skips only when `limit < init` (`init < limit` unless 0 < step) and
+  // floatforloop goes on while `idx <= limit` (`limit <= idx`): a NaN runs the body once
+  const pos = bin('f64.lt', f64(0), g(St));
+  const skip = cond(pos, bin('f64.lt', g(Lm), g(I)), bin('f64.lt', g(I), g(Lm)), 'i32');
+  const more = cond(pos, bin('f64.le', g(I), g(Lm)), bin('f64.le', g(Lm), g(I)), 'i32');
   l.breakLabels.push(brk);
   const body = l.withOut(() => {
-    l.out.push({ k: 'br', label: brk, c: done });
     l.out.push({ k: 'set', l: ctr.ids[0]!, e: g(I) });
     inLoop(l, () => l.block(s.body));
-    l.out.push({ k: 'set', l: I, e: bin('f64.add', g(I), g(St)) }, { k: 'fuel', site: fuel }, { k: 'br', label: cont });
+    l.out.push({ k: 'set', l: I, e: bin('f64.add', g(I), g(St)) }, { k: 'br', label: brk, c: not(more) });
+    l.out.push({ k: 'fuel', site: fuel }, { k: 'br', label: cont });
   });
   l.breakLabels.pop();
-  l.out.push({ k: 'block', label: brk, body: [{ k: 'loop', label: cont, body }] });
+  l.out.push({ k: 'block', label: brk, body: [{ k: 'br', label: brk, c: skip }, { k: 'loop', label: cont, body }] });
 }
 
 

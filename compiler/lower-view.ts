@@ -13,6 +13,8 @@ export function readField(l: Lowerer, view: Expr, f: FieldDef | null, ty: Ty, kn
   if (f?.kind === 'string') {
     // the field's bytes, in place: nil unless they lie inside the view
     const k = l.keep({ rep: 'view', e: view, ty: { m: VIEW } }) as { e: Expr };
+    // offset and length are below 2^41 (check.ts), so their sum cannot wrap in i64
+    if (f.offset + f.length > 0xffffffff) return { rep: 'view', e: i64(NIL_VIEW), ty };
     const ok = bin('i64.ge_u', un('i64.extend_i32_u', un('i32.wrap_i64', k.e, 'i32'), 'i64'), i64(BigInt(f.offset + f.length)));
     const packed = bin('i64.or', bin('i64.shl', bin('i64.add', bin('i64.shr_u', k.e, i64(32n)), i64(BigInt(f.offset))), i64(32n)), i64(BigInt(f.length)));
     return { rep: 'view', e: cond(ok, packed, i64(NIL_VIEW), 'i64'), ty };
@@ -20,6 +22,8 @@ export function readField(l: Lowerer, view: Expr, f: FieldDef | null, ty: Ty, kn
   if (!f || f.kind !== 'number' || f.length === 0 || f.length > 64) return { rep: 'none', ty };
   const k = l.keep({ rep: 'view', e: view, ty: { m: VIEW } }) as { e: Expr };
   const need = Math.ceil((f.offset + f.length) / 8);
+  // no view reaches 2^32 bytes: such a field is always nil (and i32(need) would wrap around)
+  if (need > 0xffffffff) return { rep: 'dyn', tag: i32(TAG.nil), val: i64(0n), ty };
   const len = un('i32.wrap_i64', k.e, 'i32');
   const addr = un('i32.wrap_i64', bin('i64.shr_u', k.e, i64(32n)), 'i32');
   const ok = known >= need ? i32(1) : bin('i32.ge_u', len, i32(need));

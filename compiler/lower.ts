@@ -13,13 +13,14 @@ import {
 } from './types.js';
 import { lowerArith, lowerCompare, lowerEq } from './lower-ops.js';
 import { ConstPool } from './strings/layout.js';
-import { constStr, lowerConcat, lowerStrLen, lowerStringCall, type IRPattern } from './strings/lower.js';
-import { isStringBuiltin } from './strings/check.js';
+import { constStr, lowerConcat, lowerStrLen, type IRPattern } from './strings/lower.js';
 import { lowerBlock, lowerStmt } from './lower-stmt.js';
 import { helperFuncs } from './lower-helpers.js';
 import { recursiveFns } from './callgraph.js';
 import { factsOf, withFacts } from './lower-facts.js';
 import { lowerSegment, lowerTableIndex, readField } from './lower-view.js';
+import { storeExtraReturns } from './tables/multi.js';
+import { lowerCall } from './lower-call.js';
 export { readBits } from './lower-view.js';
 
 export type Val =
@@ -130,18 +131,20 @@ export class Lowerer {
     this.recursive = recursiveFns(this.c);
     for (const f of this.c.fns) this.lowerFn(f);
     const filter = this.c.filter!;
-    // entry point for the batch loop: (view) -> truthiness
-    this.beginFn('filter_entry', [{ ty: 'i64', name: 'pkt' }], ['i32']);
+    // entry point for the batch loop: (view, time) -> truthiness
+    this.beginFn('filter_entry', [{ ty: 'i64', name: 'pkt' }, { ty: 'i64', name: 'time' }], ['i32']);
     const fr = repOf(filter.retTy) ?? 'none';
     const dst = wtypes(fr).map((t) => this.temp(t));
-    const args: Expr[] = filter.params.length ? wtypes(repOf(filter.params[0]!.ty) ?? 'none').map(() => ({ k: 'get', l: 0, ty: 'i64' } as Expr)) : [];
+    const host: Val[] = [{ rep: 'view', e: { k: 'get', l: 0, ty: 'i64' }, ty: { m: VIEW } }, { rep: 'int', e: { k: 'get', l: 1, ty: 'i64' }, ty: { m: INT } }];
+    const args = filter.params.flatMap((p, i) => this.exprsOf(this.coerce(host[i] ?? { rep: 'none', ty: constTy({ k: 'nil' }) }, p.ty)));
     this.out.push({ k: 'call', fn: this.fnName(filter), args, dst });
     const rv = this.fromLocals(filter.retTy, fr, dst);
     this.out.push({ k: 'ret', e: [this.truthy(rv)] });
     this.endFn();
     const strings = this.usesStrings ? { constants: this.pool.data(), patterns: this.patterns } : undefined;
     this.funcs.push(...helperFuncs(this.helpers));
-    return { funcs: this.funcs, globals: this.globals, sites: this.sites, filter: 'filter_entry', init: this.fnName(this.c.main), strings };
+    return { funcs: this.funcs, globals: this.globals, sites: this.sites, filter: 'filter_entry', init: this.fnName(this.c.main), strings,
+      time: filter.params.length > 1 };
   }
 
   beginFn(name: string, params: { ty: WType; name: string }[], results: WType[]) {
@@ -179,7 +182,10 @@ export class Lowerer {
     if (!isMain && this.recursive.has(f)) this.out.push({ k: 'fuel', site: this.site(f.node, FUEL_MESSAGE) });
     const body = f.node.body as L.Statement[];
     this.block(body);
-    if (!isMain) this.out.push({ k: 'ret', e: this.retExprs({ rep: 'none', ty: constTy({ k: 'nil' }) }) });
+    if (!isMain) {
+      storeExtraReturns(this, f, []);
+      this.out.push({ k: 'ret', e: this.retExprs({ rep: 'none', ty: constTy({ k: 'nil' }) }) });
+    }
     this.endFn();
   }
 
@@ -473,7 +479,7 @@ export class Lowerer {
         if (e.operator === 'not') return { rep: 'bool', e: not(this.condition(e.argument)), ty: a.ty };
         if (e.operator === '#') {
           const v = this.expr(e.argument);
-          if (v.ty.c?.k === 'str') return { rep: 'none', ty: a.ty };
+          if (v.ty.c?.k === 'str' || v.ty.c?.k === 'table') return { rep: 'none', ty: a.ty };
           if (v.ty.m & STR) return { rep: 'int', e: lowerStrLen(this, v, e.argument), ty: a.ty };
           const view = this.needView(v, e.argument, 'get length of');
           return { rep: 'int', e: un('i64.extend_i32_u', un('i32.wrap_i64', view, 'i32'), 'i64'), ty: a.ty };
@@ -542,54 +548,7 @@ export class Lowerer {
   tableIndex(e: L.IndexExpression, ty: Ty): Val { return lowerTableIndex(this, e, ty); }
   segment(view: Expr, vals: Val[], args: L.Expression[], e: L.Node): Val { return lowerSegment(this, view, vals, args, e); }
 
-  call(e: L.CallExpression | L.TableCallExpression | L.StringCallExpression, a: Ann): Val {
-    const args = e.type === 'CallExpression' ? e.arguments : e.type === 'TableCallExpression' ? [e.arguments] : [e.argument];
-    if (a.builtin === 'layout' || a.builtin === 'segment') {
-      const base = (e.base as L.MemberExpression).base;
-      const view = this.needView(this.expr(base), base, 'index');
-      if (a.builtin === 'layout') return { rep: 'view', e: view, ty: a.ty };
-      const vals = args.map((x) => this.keep(this.expr(x)));
-      return this.segment(view, vals, args, e);
-    }
-    if (a.callee) {
-      const f = a.callee;
-      const pcall = a.builtin === 'pcall';
-      const vals = (pcall ? args.slice(1) : args).map((x) => this.keep(this.expr(x)));
-      const argExprs: Expr[] = [];
-      f.params.forEach((p, i) => argExprs.push(...this.exprsOf(this.coerce(vals[i] ?? { rep: 'none', ty: constTy({ k: 'nil' }) }, p.ty))));
-      const rep = repOf(f.retTy) ?? 'none';
-      const dst = wtypes(rep).map((w) => this.temp(w, 'r'));
-      if (pcall) {
-        const status = this.temp('i32', 'ok');
-        this.out.push({ k: 'call', fn: this.fnName(f), args: argExprs, dst, status });
-        return { rep: 'bool', e: { k: 'get', l: status, ty: 'i32' }, ty: a.ty };
-      }
-      this.out.push({ k: 'call', fn: this.fnName(f), args: argExprs, dst });
-      return this.fromLocals(f.retTy, rep, dst);
-    }
-    const name = a.builtin;
-    if (name && isStringBuiltin(name)) return lowerStringCall(this, e, a);
-    if (name === 'require' || name === 'data.layout') return { rep: 'none', ty: a.ty };
-    if (name === 'error') {
-      const m = args[0] ? this.ann(args[0]).ty.c : undefined;
-      const msg = !m || m.k === 'nil' ? 'nil' : m.k === 'str' ? m.v : '(error object is not a string)';
-      for (const x of args) this.expr(x);
-      this.out.push({ k: 'error', site: this.site(e, msg) });
-      return { rep: 'none', ty: a.ty };
-    }
-    if (name === 'assert') {
-      const vals = args.map((x) => this.keep(this.expr(x)));
-      const v = vals[0] ?? { rep: 'none', ty: constTy({ k: 'nil' }) };
-      const m = args[1] ? this.ann(args[1]).ty.c : undefined;
-      this.guard(not(this.truthy(v)), this.site(e, m?.k === 'str' ? m.v : 'assertion failed!'));
-      return this.narrow(v, a.ty);
-    }
-    if (name === 'math.min' || name === 'math.max' || name === 'math.abs') {
-      return lowerArith(this, e, name, args, a.ty);
-    }
-    this.reason(e, `call to ${name ?? 'an unknown function'}`);
-    return { rep: 'none', ty: a.ty };
-  }
+  call(e: L.CallExpression | L.TableCallExpression | L.StringCallExpression, a: Ann): Val { return lowerCall(this, e, a); }
 
   /** Reinterprets a value whose falsy part was excluded by a check. */
   narrow(v: Val, ty: Ty): Val {

@@ -44,6 +44,29 @@ local S, O, N, LAY, VIEW = internal.S, internal.O, internal.N, internal.LAY, int
 
 -- the sandbox (DESIGN.md §2)
 string.dump = nil   -- also reachable as getmetatable('').__index.dump
+-- Wasmoon is a 32-bit build: string functions cut indices to a 32-bit
+-- size_t, so 2^32 + k would act as k (and 2^32 read a byte before the
+-- string). An index past either end means the same as one just past it, so
+-- clamp there first and keep Lua 5.4's 64-bit meaning.
+local mathtype = math.type
+local function clampidx(x, n)
+  if mathtype(x) ~= 'integer' or (x <= n + 1 and x >= -n - 1) then return x end
+  return x > 0 and n + 2 or -n - 1
+end
+for _, name in ipairs{ 'sub', 'byte' } do
+  local f = string[name]
+  string[name] = function(s, i, j, ...)
+    if type(s) == 'string' then local n = #s; i, j = clampidx(i, n), clampidx(j, n) end
+    return f(s, i, j, ...)
+  end
+end
+for _, name in ipairs{ 'find', 'match', 'gmatch' } do
+  local f = string[name]
+  string[name] = function(s, p, init, ...)
+    if type(s) == 'string' then init = clampidx(init, #s) end
+    return f(s, p, init, ...)
+  end
+end
 local env = {}
 for _, k in ipairs{ 'assert', 'error', 'getmetatable', 'ipairs', 'next', 'pairs', 'pcall',
     'rawequal', 'rawget', 'rawlen', 'rawset', 'select', 'tonumber', 'tostring', 'type',
@@ -176,7 +199,7 @@ local function loop(bytes, i, n, off)
     if exhausted then exhausted = false; sethook(fuelhook, '', K) end
     local len = lens[j]
     local f = env.filter
-    local r = f(setmetatable({ [S] = bytes, [O] = off, [N] = len, [LAY] = false }, VIEW), unpack('<i8', tsmeta, 8 * j - 7))
+    local r = f(setmetatable({ [S] = bytes, [O] = off, [N] = len, [LAY] = false }, VIEW), (unpack('<i8', tsmeta, 8 * j - 7)))
     vt[j] = r and 1 or 0
     off = off + len
   end

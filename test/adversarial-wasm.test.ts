@@ -30,7 +30,7 @@ describe('fuel', () => {
 end`;
     const { wasm } = await both(src, [1, 4, 2, 5, 3, 6, 1], { fuel: 50_000 });
     expect(wasm.v).toEqual([ERROR, ACCEPT, ERROR, ACCEPT, ERROR, ACCEPT, ERROR]);
-    for (const e of wasm.errors) expect(e.message).toMatch(/^adv\.lua:\d+:\d+: fuel exhausted/);
+    for (const e of wasm.errors) expect(e.message).toMatch(/^adv\.lua:\d+:\d+: fuel exhausted \(50000 steps\)$/);
     expect(wasm.errors.map((e) => e.message.split(':')[1])).toEqual(['2', '3', '4', '2']);
   });
 
@@ -147,7 +147,8 @@ end`;
       "adv.lua:4: attempt to perform 'n%0'",
       'adv.lua:5: attempt to divide by zero',
     ]);
-    for (const [i, e] of wasm.errors.entries()) expect(e.message).toMatch(new RegExp(`^adv\\.lua:${i + 3}:\\d+: `));
+    // the same messages, with a column after the line
+    expect(wasm.errors.map((e) => e.message.replace(/^(adv\.lua:\d+):\d+:/, '$1:'))).toEqual(lua.errors.map((e) => e.message));
   });
 });
 

@@ -13,8 +13,8 @@ import { isSupportedLinkType, networkOffset } from '../runtime/link.js';
 export const CORPUS = fileURLToPath(new URL('../../shared/corpus/pcap/', import.meta.url));
 export const FILTERS = fileURLToPath(new URL('../../shared/bench/filters/', import.meta.url));
 
-export async function compileOk(source: string, file = 'test.lua', optimize = 3): Promise<Uint8Array> {
-  const r = await compile(source, { file, optimize });
+export async function compileOk(source: string, file = 'test.lua', optimize = 3, fuel?: number): Promise<Uint8Array> {
+  const r = await compile(source, { file, optimize, fuel });
   if (!r.ok) throw new Error(`compile failed (${r.stage}):\n${r.reasons.join('\n')}`);
   return r.wasm;
 }
@@ -85,6 +85,7 @@ const HARNESS = String.raw`
 local VM = {}
 local function view(s, o, n) return setmetatable({ __s = s, __o = o, __n = n }, VM) end
 VM.__len = function(d) return rawget(d, '__n') end
+VM.__tostring = function(d) return d.__s:sub(d.__o + 1, d.__o + d.__n) end
 local function num(d, f)
   local off, len = f.offset or f[1], f.length or f[2]
   local typ, endian = f.type or f[3] or 'number', f.endian or f[4] or 'big'

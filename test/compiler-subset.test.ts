@@ -147,9 +147,9 @@ end`);
     expect(reasonsOf('function filter(p) ::x:: do ::x:: end return true end')[0]).toMatch(/label 'x' already defined/);
   });
   test('a backward goto costs fuel', async () => {
-    const m = load(await compileOk('function filter(p) local n = 0 ::top:: n = n + 1 if n < 100 then goto top end return true end'), 50);
+    const m = load(await compileOk('function filter(p) local n = 0 ::top:: n = n + 1 if n < 100 then goto top end return true end', 'test.lua', 3, 50));
     expect(m.run([new Uint8Array(1)])[0]).toBeGreaterThanOrEqual(2);
-    expect(m.errors[m.run([new Uint8Array(1)])[0]! - 2]!.message).toBe('fuel exhausted');
+    expect(m.errors[m.run([new Uint8Array(1)])[0]! - 2]!.message).toBe('fuel exhausted (50 steps)');
   });
 });
 
@@ -178,9 +178,9 @@ end`);
     expect(reasonsOf('function filter(p) return pcall(print) end')[0]).toMatch(/pcall of a value that is not a known script function/);
   });
   test('exhausted fuel is not caught', async () => {
-    const m = load(await compileOk('local function spin() while true do end end function filter(p) return not pcall(spin) end'), 1000);
+    const m = load(await compileOk('local function spin() while true do end end function filter(p) return not pcall(spin) end', 'test.lua', 3, 1000));
     const v = m.run([new Uint8Array(0)])[0]!;
-    expect(m.errors[v - 2]?.message).toBe('fuel exhausted');
+    expect(m.errors[v - 2]?.message).toBe('fuel exhausted (1000 steps)');
   });
 });
 

@@ -31,7 +31,8 @@ describe('saved regressions agree on both engines', () => {
   });
 });
 
-describe('pending reproducers are well-formed', () => {
+// (an empty pending/ — every known bug fixed — has nothing to check)
+describe.skipIf(list(join(DIR, 'pending')).length === 0)('pending reproducers are well-formed', () => {
   it.each(list(join(DIR, 'pending')).map((f) => [f]))('%s', (f) => {
     const r = parseReproducer(readFileSync(join(DIR, 'pending', f), 'latin1'), f);
     expect(r.packets.length).toBeGreaterThan(0);

@@ -23,11 +23,12 @@ function scriptFor(times: bigint[]): string {
 }
 
 describe('capture time as filter\'s second argument', () => {
-  for (const file of ['nanosecs_big_endian.pcap', 'tcp-handshake-nano.pcap', 'v4.pcap', 'be_test010.pcapng']) {
-    it(`the Lua engine sees the exact nanosecond times of ${file}`, async () => {
+  for (const engine of ['lua', 'wasm'] as const) for (const file of ['nanosecs_big_endian.pcap', 'tcp-handshake-nano.pcap', 'v4.pcap', 'be_test010.pcapng']) {
+    it(`the ${engine} engine sees the exact nanosecond times of ${file}`, async () => {
       const { records } = readCaptureFile(join(CORPUS, file));
       const times = records.map((r) => BigInt(r.tsSec) * 1_000_000_000n + BigInt(r.tsNsec));
-      const filter = await loadFilter({ source: scriptFor(times), name: 'time.lua', engine: 'lua' });
+      const filter = await loadFilter({ source: scriptFor(times), name: 'time.lua', engine });
+      expect(filter.engine).toBe(engine);
       const set = packetSetFromRecords(file, records);
       const verdicts = new Uint8Array(set.count);
       const errors = filter.filterBatch(set, verdicts);

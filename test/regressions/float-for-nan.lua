@@ -4,7 +4,7 @@
 -- false for NaN; the next floatforloop test `idx <= limit` then ends it). Counts 1 + 2 + 4 = 7.
 -- An integer start with a NaN limit runs zero times (forlimit), which is case 8.
 -- expected (lua): accept
--- actual (wasm): reject (the compiled loop tests `init <= limit` up front and skips the body)
+-- was (wasm): reject (the compiled loop tested `init <= limit` up front and skipped the body); fixed
 -- repeat: 1
 -- packet: 
 function filter(pkt)

@@ -3,7 +3,7 @@
 -- -0.0 (compiler/check.ts exactPow goes through BigInt: (-0.0)^1 and (-0.0)^3 fold to +0.0).
 -- Lua: (-0.0)^1 == -0.0 and (-0.0)^3 == -0.0, so 1/x is -inf for both.
 -- expected (lua): accept
--- actual (wasm): reject
+-- was (wasm): reject; fixed
 -- repeat: 1
 -- packet: 
 function filter(pkt)

@@ -2,7 +2,7 @@
 -- found by the property generator: a field of a possibly nil segment, defaulted with `or`
 -- expected (lua): packet 1 (0 bytes: segment nil -> error "attempt to index a nil value") error,
 --                 packet 2 (3 bytes, byte 1 = 05) reject, packet 3 (3 bytes, byte 1 = 00) accept
--- actual (wasm): compile fails at stage ir: "compiler error: internal: cannot convert dyn to int"
+-- was (wasm): compile fails at stage ir: "compiler error: internal: cannot convert dyn to int"; fixed
 -- repeat: 1
 -- packet: 
 -- packet: 000500

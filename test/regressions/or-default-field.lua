@@ -1,7 +1,7 @@
 -- luapf regression: run each packet `repeat` times in a row on both engines; verdicts must agree
 -- found by the property generator: a nil-or-integer field defaulted with `or`
 -- expected (lua): packet 1 (0 bytes: field nil, x = 3) accept, packet 2 (1 byte 07) reject
--- actual (wasm): compile fails at stage ir: "compiler error: internal: cannot convert dyn to int"
+-- was (wasm): compile fails at stage ir: "compiler error: internal: cannot convert dyn to int"; fixed
 -- repeat: 1
 -- packet: 
 -- packet: 07

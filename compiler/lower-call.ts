@@ -1,0 +1,67 @@
+// Pass 3c: calls in lower.ts — view methods (layout, segment), script
+// functions (and pcall of them), and the builtins the subset compiles.
+import type * as L from 'luaparse';
+import type { Ann } from './check.js';
+import { NIL_VIEW, type Lowerer, type Val, wtypes } from './lower.js';
+import { type Expr, cond, i64, not } from './ir.js';
+import { FLOAT, INT, constTy, repOf } from './types.js';
+import { lowerArith } from './lower-ops.js';
+import { constStr, lowerStringCall } from './strings/lower.js';
+import { isStringBuiltin } from './strings/check.js';
+import { loadExtraReturns } from './tables/multi.js';
+
+export function lowerCall(l: Lowerer, e: L.CallExpression | L.TableCallExpression | L.StringCallExpression, a: Ann): Val {
+  const args = e.type === 'CallExpression' ? e.arguments : e.type === 'TableCallExpression' ? [e.arguments] : [e.argument];
+  if (a.builtin === 'layout' || a.builtin === 'segment') {
+    const base = (e.base as L.MemberExpression).base;
+    const view = l.needView(l.expr(base), base, 'index');
+    if (a.builtin === 'layout') return { rep: 'view', e: view, ty: a.ty };
+    const vals = args.map((x) => l.keep(l.expr(x)));
+    return l.segment(view, vals, args, e);
+  }
+  if (a.callee) {
+    const f = a.callee;
+    const pcall = a.builtin === 'pcall';
+    const vals = (pcall ? args.slice(1) : args).map((x) => l.keep(l.expr(x)));
+    const argExprs: Expr[] = [];
+    f.params.forEach((p, i) => argExprs.push(...l.exprsOf(l.coerce(vals[i] ?? { rep: 'none', ty: constTy({ k: 'nil' }) }, p.ty))));
+    const rep = repOf(f.retTy) ?? 'none';
+    const dst = wtypes(rep).map((w) => l.temp(w, 'r'));
+    if (pcall) {
+      const status = l.temp('i32', 'ok');
+      l.out.push({ k: 'call', fn: l.fnName(f), args: argExprs, dst, status });
+      return { rep: 'bool', e: { k: 'get', l: status, ty: 'i32' }, ty: a.ty };
+    }
+    l.out.push({ k: 'call', fn: l.fnName(f), args: argExprs, dst });
+    if (f.extraRet.length) { const extra = loadExtraReturns(l, f); l.extraVals = () => extra; }
+    return l.fromLocals(f.retTy, rep, dst);
+  }
+  const name = a.builtin;
+  if (name && isStringBuiltin(name)) return lowerStringCall(l, e, a);
+  if (name === 'require' || name === 'data.layout') return { rep: 'none', ty: a.ty };
+  if (name === 'error') {
+    const m = args[0] ? l.ann(args[0]).ty.c : undefined;
+    const msg = !m || m.k === 'nil' ? 'nil' : m.k === 'str' ? m.v : '(error object is not a string)';
+    for (const x of args) l.expr(x);
+    l.out.push({ k: 'error', site: l.site(e, msg) });
+    return { rep: 'none', ty: a.ty };
+  }
+  if (name === 'assert') {
+    const vals = args.map((x) => l.keep(l.expr(x)));
+    const v = vals[0] ?? { rep: 'none', ty: constTy({ k: 'nil' }) };
+    const m = args[1] ? l.ann(args[1]).ty.c : undefined;
+    l.guard(not(l.truthy(v)), l.site(e, m?.k === 'str' ? m.v : 'assertion failed!'));
+    return l.narrow(v, a.ty);
+  }
+  if (name === 'math.min' || name === 'math.max' || name === 'math.abs') {
+    return lowerArith(l, e, name, args, a.ty);
+  }
+  if (name === 'math.type') {
+    const v = l.keep(l.expr(args[0]!));
+    if (a.ty.c) return { rep: 'none', ty: a.ty };
+    const str = (s: string) => constStr(l, s);
+    return { rep: 'view', e: cond(l.isKind(v, INT), str('integer'), cond(l.isKind(v, FLOAT), str('float'), i64(NIL_VIEW), 'i64'), 'i64'), ty: a.ty };
+  }
+  l.reason(e, `call to ${name ?? 'an unknown function'}`);
+  return { rep: 'none', ty: a.ty };
+}
