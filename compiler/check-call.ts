@@ -10,6 +10,7 @@ import {
 } from './types.js';
 import { lsEq, lsJoin } from './check.js';
 import { STRING_METHODS, checkStringCall, isStringBuiltin } from './strings/check.js';
+import { checkSequenceCall, mutableOf, mutableRead } from './tables/mutable-check.js';
 
 const COMPILED_BUILTINS = new Set(['require', 'error', 'assert', 'pcall', 'math.min', 'math.max', 'math.abs', 'math.type', 'data.layout']);
 const BOOL_MASK = FALSE | TRUE;
@@ -30,6 +31,8 @@ export function checkMember(ck: Checker, e: L.MemberExpression, st: State): Ann 
     if (full === 'math.pi') return ck.set(e, { ty: constTy({ k: 'float', v: Math.PI }) });
     return ck.set(e, { ty: constTy({ k: 'builtin', name: full }) });
   }
+  const mdef = mutableOf(ck, b.ty);
+  if (mdef) return ck.set(e, { ty: mutableRead(ck, e, mdef, st) });
   if (c?.k === 'table' && b.ty.m === TABLE) {
     const ent = ck.tables[c.id]!.entries.find((x) => x.key.k === 'str' && x.key.v === name);
     return ck.set(e, { ty: constTy(ent ? ent.value : { k: 'nil' }) });
@@ -63,6 +66,8 @@ export function fieldType(ck: Checker, e: L.Node, ls: LSet, name: string): Ty {
 
 export function checkIndex(ck: Checker, e: L.IndexExpression, st: State): Ann {
   const b = ck.expr(e.base, st);
+  const mdef = mutableOf(ck, b.ty);
+  if (mdef) return ck.set(e, { ty: mutableRead(ck, e, mdef, st) });
   const k = ck.expr(e.index, st).ty;
   const c = b.ty.c;
   if (c?.k === 'table' && b.ty.m === TABLE) {
@@ -178,6 +183,7 @@ export function checkCall(ck: Checker, e: L.CallExpression | L.TableCallExpressi
   if (c?.k === 'builtin' && callee.ty.m === BUILTIN) {
     const name = c.name;
     if (isStringBuiltin(name)) return checkStringCall(ck, e, name, args, as, false);
+    if (name === 'table.insert' || name === 'table.remove') return ck.set(e, { ty: checkSequenceCall(ck, e, name, args, as), builtin: name });
     if (!COMPILED_BUILTINS.has(name)) { ck.reason(e, `call to unknown function '${name}'`); return ck.set(e, { ty: { m: NIL } }); }
     switch (name) {
       case 'require':

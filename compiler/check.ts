@@ -11,6 +11,7 @@ import { checkConcat, checkGmatchFor, extraResults, isGmatchLoop, type PatternIn
 import { multipleResults } from './check-call.js';
 import { tableBorder, unrollConstantLoops } from './tables/unroll.js';
 import { addExtraReturns } from './tables/multi.js';
+import { mutableConstructors, mutableOf, mutableTable, storeTarget, storeValue } from './tables/mutable-check.js';
 import { callArgs, checkCall, checkIndex, checkMember, fieldType, layoutArg, makeLayout } from './check-call.js';
 import {
   BOTTOM, BUILTIN, Const, DATA, FALSE, FALSY, FLOAT, FUNC, FieldDef, INT, LAYOUT, LSet, LayoutDef, NIL,
@@ -108,6 +109,8 @@ export class Checker {
   layoutOf = new Map<L.Node, LayoutDef>();
   tables: TableDef[] = [];
   tableOf = new Map<L.Node, TableDef>();
+  /** constructors of mutable module-level tables → the table's name */
+  mutableCtors = new Map<L.Node, { name: string; sequence: boolean }>();
   changed = false;
   final = false;
   fn!: FnInfo;
@@ -126,6 +129,7 @@ export class Checker {
   run(): CheckResult {
     this.main = this.newFn('main chunk', this.p.ast, null);
     this.resolve();
+    this.mutableCtors = mutableConstructors(this);
     const filterVar = this.globals.get('filter');
     if (filterVar?.ty.c?.k === 'func') {
       // filter(pkt) is called by the host with a view that carries no layout
@@ -297,13 +301,19 @@ export class Checker {
         return;
       }
       case 'AssignmentStatement': {
+        const stores = new Map<L.Node, TableDef>();
         for (const t of s.variables) if (t.type !== 'Identifier') {
+          const def = storeTarget(this, t, st);
+          if (def) { stores.set(t, def); continue; }
           this.reason(t, 'assignment to a table field or data view');
-          this.expr(t.base, st);
         }
         const r = this.exprList(s.init, s.variables.length, st);
         s.variables.forEach((t, i) => {
-          if (t.type !== 'Identifier') return;
+          if (t.type !== 'Identifier') {
+            const def = stores.get(t);
+            if (def) storeValue(this, def, r[i]!.ty, s.init[i] ?? t);
+            return;
+          }
           const v = this.refVar.get(t)!;
           if (v.ty.c?.k === 'func' && v.kind === 'global') this.reason(t, `global function '${v.name}' reassigned`);
           this.assignVar(v, r[i]!.ty, t);
@@ -450,6 +460,8 @@ export class Checker {
   }
 
   table(e: L.TableConstructorExpression, st: State): Ann {
+    const mutable = this.mutableCtors.get(e);
+    if (mutable !== undefined) return this.set(e, { ty: constTy({ k: 'table', id: mutableTable(this, e, mutable).id }) });
     const entries: TableDef['entries'] = [];
     let next = 1n;
     let ok = true;
@@ -480,6 +492,11 @@ export class Checker {
       case 'not': return this.set(e, { ty: { m: FALSE | TRUE } });
       case '#':
         if (t.c?.k === 'str') return this.set(e, { ty: constTy({ k: 'int', v: BigInt(t.c.v.length) }) });
+        if (mutableOf(this, t)) {
+          const info = mutableOf(this, t)!.mutable!;
+          if (!info.sequence) this.reason(e, `length of the mutable table '${info.name}' (not only changed by table.insert / table.remove)`);
+          return this.set(e, { ty: { m: INT } });
+        }
         if (t.c?.k === 'table' && t.m === TABLE) {
           const n = tableBorder(this.tables[t.c.id]!);
           if (n === null) this.reason(e, 'length of a constant table that is not a sequence');

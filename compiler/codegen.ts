@@ -4,6 +4,8 @@ import type { Expr, IRFunc, IRModule, Stmt, WType } from './ir.js';
 import { emitPatternMatcher } from './patterns/index.js';
 import { CONST_BASE, stringMemory } from './strings/layout.js';
 import { arenaReset, emitStringRuntime } from './strings/runtime.js';
+import { tableMemory } from './tables/layout.js';
+import { emitTableRuntime } from './tables/runtime.js';
 
 type B = typeof import('binaryen').default;
 type M = InstanceType<B['Module']>;
@@ -17,6 +19,8 @@ export interface CodegenOptions {
   wantText: boolean;
   /** whether the pattern matchers may use fixed-width SIMD */
   simd: boolean;
+  /** bytes of the mutable-table region (tables/layout.ts), when the script has such tables */
+  tableBytes?: number;
 }
 
 /** binaryen's inlining limit (IR nodes) for functions called from more than one place */
@@ -45,7 +49,10 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
     m.setFeatures(binaryen.Features.MVP | binaryen.Features.MutableGlobals | binaryen.Features.SignExt);
     // strings: constants in a data segment, the arena after them, heap_base past both
     const smem = ir.strings ? stringMemory(ir.strings.constants) : null;
-    const minPages = smem ? Math.max(1, Math.ceil(smem.heapBase / 65536)) : 1;
+    // mutable tables: their region follows the string memory
+    const tmem = ir.tables ? tableMemory(smem ? smem.heapBase : CONST_BASE, ir.tables.count, opts.tableBytes) : null;
+    const heapBase = tmem ? tmem.end : smem ? smem.heapBase : 0;
+    const minPages = Math.max(1, Math.ceil(heapBase / 65536));
     const segments = smem && smem.constants.length
       ? [{ offset: m.i32.const(CONST_BASE), data: smem.constants, passive: false }] : [];
     m.setMemory(minPages, 65536, null, segments, false, false, 'memory');
@@ -61,7 +68,7 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
     m.addGlobal('rtag', binaryen.i32, true, m.i32.const(0));
     m.addGlobal('fuel_limit', binaryen.i32, true, m.i32.const(opts.fuel | 0));
     m.addGlobal('cursor', binaryen.i32, true, m.i32.const(0));
-    m.addGlobal('heap_base', binaryen.i32, false, m.i32.const(smem ? smem.heapBase : 0));
+    m.addGlobal('heap_base', binaryen.i32, false, m.i32.const(heapBase));
     // docs/ABI.md: every module may use these; others only where listed in the section's "features"
     const features = ['mutable-globals', 'sign-ext'];
     if (smem) {
@@ -72,6 +79,7 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
       for (const p of ir.strings!.patterns) simd = emitPatternMatcher(m, p.bytes, p.name, { mode: p.mode, strict: true, simd: opts.simd }).usesSimd || simd;
       if (simd) features.push('simd128');
     }
+    if (tmem) emitTableRuntime(binaryen, m, { ...tmem, strings: !!smem });
     const resetArena = () => (smem ? [arenaReset(binaryen, m, smem)] : []);
     for (const g of ir.globals) m.addGlobal(g.name, wt(g.ty), true, expr(g.init));
 
@@ -167,6 +175,7 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
     m.addFunction('init', binaryen.none, binaryen.i32, [], m.block(null, [
       m.global.set('err', m.i32.const(0)),
       ...resetArena(),
+      ...(tmem ? [m.call('tbl_reset', [], binaryen.none)] : []),
       m.global.set('fuel', g32('fuel_limit')),
       m.call(ir.init, [], binaryen.none),
       m.return(errVerdict()),
@@ -213,7 +222,7 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
       // a second round folds what inlining exposed (repeated view unpacking, known tags)
       m.optimize();
     }
-    const section = { ...opts.section, features, memory: { minPages } };
+    const section = { ...opts.section, features, memory: tmem ? { minPages, tableBytes: tmem.bytes } : { minPages } };
     m.addCustomSection('luapf', new TextEncoder().encode(JSON.stringify(section)));
     const wasm = m.emitBinary();
     return { wasm, wat: opts.wantText ? m.emitText() : undefined, minPages };

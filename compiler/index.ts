@@ -30,6 +30,8 @@ export interface CompileOptions {
   wat?: boolean;
   /** allow fixed-width SIMD where it helps (default true; false for hosts without it: MVP + mutable globals + sign extension only) */
   simd?: boolean;
+  /** bytes of the region holding mutable module-level tables (default 16 MiB; filling it is the runtime error "not enough memory") */
+  tableMemory?: number;
 }
 
 export interface CompileSuccess {
@@ -148,7 +150,7 @@ export async function compile(source: string, options: CompileOptions): Promise<
     errors: r.ir.sites.map((s) => ({ message: s.message === FUEL_MESSAGE ? `${FUEL_MESSAGE} (${fuel} steps)` : s.message, line: s.line, column: s.column })),
   };
   try {
-    const out = codegen(binaryen, r.ir, { optimize, shrink, fuel, section, wantText: !!options.wat, simd: options.simd ?? true });
+    const out = codegen(binaryen, r.ir, { optimize, shrink, fuel, section, wantText: !!options.wat, simd: options.simd ?? true, tableBytes: options.tableMemory });
     return { ok: true, wasm: out.wasm, wat: out.wat, reasons: [], stage: 'wasm', ir: r.ir };
   } catch (e) {
     const d = { line: 1, column: 1, message: `compiler error: ${(e as Error).message}` };

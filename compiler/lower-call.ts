@@ -9,6 +9,7 @@ import { lowerArith } from './lower-ops.js';
 import { constStr, lowerStringCall } from './strings/lower.js';
 import { isStringBuiltin } from './strings/check.js';
 import { loadExtraReturns } from './tables/multi.js';
+import { lowerSequenceCall } from './tables/mutable-lower.js';
 
 export function lowerCall(l: Lowerer, e: L.CallExpression | L.TableCallExpression | L.StringCallExpression, a: Ann): Val {
   const args = e.type === 'CallExpression' ? e.arguments : e.type === 'TableCallExpression' ? [e.arguments] : [e.argument];
@@ -39,6 +40,11 @@ export function lowerCall(l: Lowerer, e: L.CallExpression | L.TableCallExpressio
   const name = a.builtin;
   if (name && isStringBuiltin(name)) return lowerStringCall(l, e, a);
   if (name === 'require' || name === 'data.layout') return { rep: 'none', ty: a.ty };
+  if (name === 'table.insert' || name === 'table.remove') {
+    const vals = args.map((x) => l.keep(l.expr(x)));
+    const c = vals[0]!.ty.c;
+    return lowerSequenceCall(l, l.c.tables[c?.k === 'table' ? c.id : -1]!, name, vals, a.ty, e);
+  }
   if (name === 'error') {
     const m = args[0] ? l.ann(args[0]).ty.c : undefined;
     const msg = !m || m.k === 'nil' ? 'nil' : m.k === 'str' ? m.v : '(error object is not a string)';

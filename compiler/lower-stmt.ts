@@ -6,6 +6,7 @@ import { type Expr, type Stmt, and, bin, cond, f64, i32, i64, not, or, un } from
 import { addFacts, exits, factsOf, inLoop, withFacts } from './lower-facts.js';
 import { lowerGmatchFor } from './strings/lower.js';
 import { storeExtraReturns } from './tables/multi.js';
+import { keyOf, lowerMutableStore } from './tables/mutable-lower.js';
 import { FALSE, FLOAT, INT, NIL, STR, TRUE, VIEW, constTy } from './types.js';
 
 /**
@@ -67,8 +68,17 @@ export function lowerStmt(l: Lowerer, s: L.Statement) {
       return;
     }
     case 'AssignmentStatement': {
+      // table keys are evaluated before the values, as Lua does
+      const keys = new Map<L.Node, Val>();
+      for (const t of s.variables) if (t.type !== 'Identifier') keys.set(t, keyOf(l, t as L.IndexExpression | L.MemberExpression));
       const vals = l.exprList(s.init, s.variables.length);
-      s.variables.forEach((t, i) => l.storeVar(l.ann(t).var!, vals[i]!));
+      s.variables.forEach((t, i) => {
+        if (t.type === 'Identifier') { l.storeVar(l.ann(t).var!, vals[i]!); return; }
+        const c = l.ann((t as L.IndexExpression).base).ty.c;
+        const def = c?.k === 'table' ? l.c.tables[c.id] : undefined;
+        if (!def?.mutable) { l.reason(t, 'assignment to a table field or data view'); return; }
+        lowerMutableStore(l, def, keys.get(t)!, vals[i]!, t);
+      });
       return;
     }
     case 'CallStatement': l.expr(s.expression); return;

@@ -21,6 +21,7 @@ import { factsOf, withFacts } from './lower-facts.js';
 import { lowerSegment, lowerTableIndex, readField } from './lower-view.js';
 import { storeExtraReturns } from './tables/multi.js';
 import { lowerCall } from './lower-call.js';
+import { lowerMutableRead, lowerSequenceLength } from './tables/mutable-lower.js';
 export { readBits } from './lower-view.js';
 
 export type Val =
@@ -66,6 +67,8 @@ export class Lowerer {
   pool = new ConstPool();
   patterns: IRPattern[] = [];
   usesStrings = false;
+  /** number of mutable tables, once code uses one (tables/mutable-lower.ts) */
+  tableCount = 0;
   /** the results after the first of the last string.find / string.match lowered (kept in locals) */
   extraVals: () => Val[] = () => [];
   // per function
@@ -144,7 +147,7 @@ export class Lowerer {
     const strings = this.usesStrings ? { constants: this.pool.data(), patterns: this.patterns } : undefined;
     this.funcs.push(...helperFuncs(this.helpers));
     return { funcs: this.funcs, globals: this.globals, sites: this.sites, filter: 'filter_entry', init: this.fnName(this.c.main), strings,
-      time: filter.params.length > 1 };
+      time: filter.params.length > 1, tables: this.tableCount ? { count: this.tableCount } : undefined };
   }
 
   beginFn(name: string, params: { ty: WType; name: string }[], results: WType[]) {
@@ -350,6 +353,7 @@ export class Lowerer {
       return ` (local '${n.name}')`;
     }
     if (n.type === 'MemberExpression' && n.indexer === '.') return ` (field '${n.identifier.name}')`;
+    if (n.type === 'IndexExpression') return n.index.type === 'StringLiteral' ? ` (field '${this.p.strings.get(n.index)}')` : " (field '?')";
     if (n.type === 'StringLiteral') return ` (constant '${this.p.strings.get(n)}')`;
     return '';
   }
@@ -479,6 +483,8 @@ export class Lowerer {
         if (e.operator === 'not') return { rep: 'bool', e: not(this.condition(e.argument)), ty: a.ty };
         if (e.operator === '#') {
           const v = this.expr(e.argument);
+          const def = v.ty.c?.k === 'table' ? this.c.tables[v.ty.c.id] : undefined;
+          if (def?.mutable) return lowerSequenceLength(this, def);
           if (v.ty.c?.k === 'str' || v.ty.c?.k === 'table') return { rep: 'none', ty: a.ty };
           if (v.ty.m & STR) return { rep: 'int', e: lowerStrLen(this, v, e.argument), ty: a.ty };
           const view = this.needView(v, e.argument, 'get length of');
@@ -502,6 +508,8 @@ export class Lowerer {
         const v = e.base.type === 'Identifier' ? this.c.ann.get(e.base)?.var : undefined;
         const known = v ? this.lens.get(v) ?? 0 : 0;
         if (base.ty.m & VIEW) return this.field(this.needView(base, e.base, 'index'), a.field ?? null, a.ty, known);
+        const def = base.ty.c?.k === 'table' ? this.c.tables[base.ty.c.id] : undefined;
+        if (def?.mutable) return lowerMutableRead(this, def, { rep: 'none', ty: constTy({ k: 'str', v: e.identifier.name }) }, a.ty, e);
         return { rep: 'none', ty: a.ty };
       }
       case 'IndexExpression': return this.tableIndex(e, a.ty);

@@ -135,6 +135,8 @@ export interface LayoutDef {
 export interface TableDef {
   id: number;
   entries: { key: Const; value: Const }[];
+  /** a table the script modifies (tables/mutable-check.ts): no constant entries, one value type */
+  mutable?: { valTy: Ty; name: string; sequence: boolean };
 }
 
 /** Layout state of a view: set of layout ids, -1 meaning "no layout attached". */

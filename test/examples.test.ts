@@ -28,7 +28,7 @@ const ENGINES: EngineName[] = ['lua', 'wasm'];
 // Every example is in the compiled subset (layouts, segments, integers,
 // constant tables, strings and constant patterns): they must compile.
 const COMPILED = new Set(['tcp-port', 'icmp-echo', 'rtp-payload-type', 'ssh-version', 'ssh-banner', 'dns-blocklist',
-  'http-request', 'tls-sni-blocklist', 'ids-signatures']);
+  'http-request', 'tls-sni-blocklist', 'ids-signatures', 'rate-limit', 'port-knock', 'source-budget']);
 const runsOn = (name: string, engine: EngineName) => engine === 'lua' || COMPILED.has(name);
 
 const hasLua = spawnSync('lua5.4', ['-v']).status === 0;
