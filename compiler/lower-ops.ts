@@ -7,6 +7,7 @@ import { Expr, and, assume, bin, cond, f64, i32, i64, not, or, printExpr, un } f
 import { FALSE, FLOAT, INT, NIL, STR, TAG, TRUE, Ty, VIEW, luaTypeName } from './types.js';
 import { strEq, strLess, strPayloadOf } from './strings/lower.js';
 import { exactPow } from './check.js';
+import { parseLuaNumber, wrapInt64 } from './parse.js';
 
 const GROUPS: [number, string][] = [[NIL, 'nil'], [FALSE | TRUE, 'boolean'], [INT | FLOAT, 'number'], [STR, 'string'], [VIEW, 'userdata']];
 const TWO63 = 9223372036854775808;
@@ -103,18 +104,54 @@ export function lowerArith(l: Lowerer, node: L.Node, op: string, argNodes: L.Exp
     l.guard(i32(1), l.site(node, `bad argument #1 to '${op.slice(5)}' (number expected, got no value)`));
     return l.constExprs({ k: 'nil' }, 'none');
   }
+  // Lua compiles `x - k` for a small integer constant k as `x + (-k)`: for
+  // k = 0 that turns a float -0.0 into +0.0, so it must here too.
+  const subtractsConstZero = op === '-' && argNodes.length === 2 && luaFoldedInt(argNodes[1]!) === 0n;
   if (ty.m === (INT | FLOAT)) {
     // an operand may be an integer or a float: Lua decides per operation, so do we
     const bothInt = vals.reduce((e: Expr, v) => and(e, l.isKind(v, INT)), i32(1));
     const k = l.keep({ rep: 'bool', e: bothInt, ty: { m: FALSE | TRUE } }) as { e: Expr };
     const ie = compute(l, node, op, vals, false, k.e, false);
-    const fe = compute(l, node, op, vals, true, not(k.e), false);
+    const fe = compute(l, node, op, vals, true, not(k.e), false, subtractsConstZero);
     return { rep: 'dyn', tag: cond(k.e, i32(TAG.int), i32(TAG.float), 'i32'),
       val: cond(k.e, ie, un('i64.reinterpret_f64', fe, 'i64'), 'i64'), ty };
   }
   const isFloat = ty.m === FLOAT;
-  const e = compute(l, node, op, vals, isFloat, i32(1), true);
+  const e = compute(l, node, op, vals, isFloat, i32(1), true, subtractsConstZero);
   return isFloat ? { rep: 'float', e, ty } : { rep: 'int', e, ty };
+}
+
+/**
+ * The integer an expression folds to under Lua 5.4's parser (numerals and
+ * arithmetic or bitwise operators on them; not locals), or undefined.
+ */
+export function luaFoldedInt(node: L.Expression): bigint | undefined {
+  if (node.type === 'NumericLiteral') {
+    const n = parseLuaNumber(node.raw);
+    return n?.kind === 'int' ? n.value : undefined;
+  }
+  if (node.type === 'UnaryExpression') {
+    const v = luaFoldedInt(node.argument);
+    if (v === undefined) return undefined;
+    return node.operator === '-' ? wrapInt64(-v) : node.operator === '~' ? wrapInt64(~v) : undefined;
+  }
+  if (node.type !== 'BinaryExpression') return undefined;
+  const a = luaFoldedInt(node.left);
+  const b = luaFoldedInt(node.right);
+  if (a === undefined || b === undefined) return undefined;
+  const shl = (x: bigint, n: bigint): bigint => (n <= -64n || n >= 64n ? 0n
+    : n >= 0n ? wrapInt64(x << n) : wrapInt64(BigInt.asUintN(64, x) >> -n));
+  switch (node.operator) {
+    case '+': return wrapInt64(a + b);
+    case '-': return wrapInt64(a - b);
+    case '*': return wrapInt64(a * b);
+    case '&': return a & b;
+    case '|': return a | b;
+    case '~': return a ^ b;
+    case '<<': return shl(a, b);
+    case '>>': return shl(a, -b);
+    default: return undefined;   // // and % by zero are not folded; / and ^ give floats
+  }
 }
 
 /**
@@ -122,7 +159,8 @@ export function lowerArith(l: Lowerer, node: L.Node, op: string, argNodes: L.Exp
  * `when` holds; `stored` allows temporaries (false when the result is one arm
  * of a choice, where evaluating the other arm's operations could trap).
  */
-function compute(l: Lowerer, node: L.Node, op: string, vals: Val[], isFloat: boolean, when: Expr, stored: boolean): Expr {
+function compute(l: Lowerer, node: L.Node, op: string, vals: Val[], isFloat: boolean, when: Expr, stored: boolean,
+  subtractsConstZero = false): Expr {
   const xs = vals.map((v) => (isFloat ? l.toFloat(v) : l.intOf(v)));
   const a = xs[0]!, b = xs[1]!;
   const T = isFloat ? 'f64' : 'i64';
@@ -139,6 +177,7 @@ function compute(l: Lowerer, node: L.Node, op: string, vals: Val[], isFloat: boo
   if (op === 'math.abs') return isFloat ? un('f64.abs', a, 'f64') : cond(bin('i64.lt_s', a, i64(0n)), bin('i64.sub', i64(0n), a), a, 'i64');
   if (op === 'neg') return isFloat ? un('f64.neg', a, 'f64') : bin('i64.sub', i64(0n), a);
   if (op === 'bnot') return bin('i64.xor', a, i64(-1n));
+  if (op === '-' && isFloat && subtractsConstZero) return bin('f64.add', a, f64(0));
   if (ARITH[op]) return bin(`${T}.${ARITH[op]}`, a, b);
   switch (op) {
     case '/': return bin('f64.div', a, b);
