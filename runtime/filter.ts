@@ -73,6 +73,9 @@ export interface Filter {
  * engine leaves one raw verdict word per packet (0 reject, 1 accept, 2 + site
  * error, 0xffffffff trap).
  */
+/** The verdict word a host writes in module memory for a packet whose call trapped. */
+export const TRAPPED = 0xffffffff;
+
 export interface ResidentFilter {
   readonly memory: WebAssembly.Memory;
   /** bytes the host may lay out from reserve()'s start at most (the memory cap less the module's own) */

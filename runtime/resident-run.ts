@@ -14,12 +14,11 @@
 import * as fs from 'node:fs';
 import { CaptureError, CaptureParser, RecordColumns, type CaptureInfo, type CaptureRecord } from './capture-parse.js';
 import { ioError } from './capture.js';
-import type { FilterError, ResidentFilter } from './filter.js';
+import { TRAPPED as TRAP, type FilterError, type ResidentFilter } from './filter.js';
 import { LINKTYPE, networkOffsetFn, type Layer } from './link.js';
 import type { Counts, VerdictName } from './run.js';
 
 const DESC = 16;
-const TRAP = 0xffffffff;
 const GROW_STEP = 64 * 1024;
 
 export interface ResidentRunContext {

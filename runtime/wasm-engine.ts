@@ -1,7 +1,7 @@
 // Runs a compiled filter module (docs/ABI.md) without the compiler: only
 // WebAssembly and the module's own self-description are needed here.
 import {
-  ACCEPT, DEFAULT_LIMITS, ERROR, REJECT,
+  ACCEPT, DEFAULT_LIMITS, ERROR, REJECT, TRAPPED,
   type Filter, type FilterError, type FilterLimits, type PacketBatch, type ResidentFilter,
 } from './filter.js';
 
@@ -150,8 +150,9 @@ export class WasmFilter implements Filter, ResidentFilter {
         this.exports.filter_batch(descBase + done * DESCRIPTOR_BYTES, count - done, verdictBase + done * 4);
         break;
       } catch (e) {
+        // A trap aborts the whole call: the packet at `cursor` failed, the ones before it are done.
         const failed = done + (this.exports.cursor.value as number);
-        new DataView(this.memory.buffer).setUint32(verdictBase + failed * 4, 0xffffffff, true);
+        new DataView(this.memory.buffer).setUint32(verdictBase + failed * 4, TRAPPED, true);
         trapped?.push({ index: failed, message: `${this.info.source}: trap: ${(e as Error).message}` });
         traps++;
         done = failed + 1;
@@ -167,19 +168,7 @@ export class WasmFilter implements Filter, ResidentFilter {
   runResident(descBase: number, verdictBase: number, count: number, verdicts: Uint8Array): FilterError[] {
     this.checkOpen('runResident');
     const errors: FilterError[] = [];
-    let done = 0;
-    while (done < count) {
-      try {
-        this.exports.filter_batch(descBase + done * DESCRIPTOR_BYTES, count - done, verdictBase + done * 4);
-        break;
-      } catch (e) {
-        // A trap aborts the whole call: the packet at `cursor` failed, the ones before it are done.
-        const failed = done + (this.exports.cursor.value as number);
-        new DataView(this.memory.buffer).setUint32(verdictBase + failed * 4, 0xffffffff, true);
-        errors.push({ index: failed, message: `${this.info.source}: trap: ${(e as Error).message}` });
-        done = failed + 1;
-      }
-    }
+    this.runRaw(descBase, verdictBase, count, errors);
     const words = new Uint32Array(this.memory.buffer, verdictBase, count);
     for (let i = 0; i < count; i++) {
       const w = words[i];
@@ -187,7 +176,7 @@ export class WasmFilter implements Filter, ResidentFilter {
       else if (w === 1) verdicts[i] = ACCEPT;
       else {
         verdicts[i] = ERROR;
-        if (w !== 0xffffffff) errors.push({ index: i, message: this.describeError(w) });
+        if (w !== TRAPPED) errors.push({ index: i, message: this.describeError(w) });
       }
     }
     return errors.sort((a, b) => a.index - b.index);
