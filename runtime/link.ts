@@ -55,18 +55,25 @@ const ETH_VLAN_8021Q = 0x8100;
 const ETH_VLAN_8021AD = 0x88a8;
 const ETH_VLAN_9100 = 0x9100;
 
-function ethernetOffset(frame: Uint8Array): number {
-  const n = frame.length;
+/**
+ * Length of the Ethernet header (with any VLAN tags) of the frame of `n`
+ * bytes at `at` in `bytes`; `n` when the frame is too short. Takes a
+ * position rather than a subarray so the zero-copy runner can call it on
+ * frames in place.
+ */
+export function ethernetHeaderLength(bytes: Uint8Array, at: number, n: number): number {
   if (n < 14) return n;
   let off = 14;
   // The ethertype sits in the two bytes before `off`; each tag pushes it 4 bytes on.
   for (;;) {
-    const type = (frame[off - 2]! << 8) | frame[off - 1]!;
+    const type = (bytes[at + off - 2]! << 8) | bytes[at + off - 1]!;
     if (type !== ETH_VLAN_8021Q && type !== ETH_VLAN_8021AD && type !== ETH_VLAN_9100) return off;
     if (off + 4 > n) return n;
     off += 4;
   }
 }
+
+const ethernetOffset: OffsetFn = (frame) => ethernetHeaderLength(frame, 0, frame.length);
 
 const layer2: OffsetFn = () => 0;
 
@@ -85,6 +92,14 @@ const FIXED_HEADER: Record<number, number> = {
   [LINKTYPE.LINUX_SLL]: 16,
   [LINKTYPE.LINUX_SLL2]: 20,
 };
+
+/**
+ * Header length of a link type at layer 3 when it is fixed; undefined for
+ * Ethernet (variable: see ethernetHeaderLength) and for unsupported types.
+ */
+export function fixedHeaderLength(linkType: number): number | undefined {
+  return FIXED_HEADER[linkType];
+}
 
 /** True if `networkOffset` can strip this link type at layer 3. */
 export function isSupportedLinkType(linkType: number): boolean {

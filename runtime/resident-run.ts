@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import { CaptureError, CaptureParser, RecordColumns, type CaptureInfo, type CaptureRecord } from './capture-parse.js';
 import { ioError } from './capture.js';
 import { TRAPPED as TRAP, type FilterError, type ResidentFilter } from './filter.js';
-import { LINKTYPE, networkOffsetFn, type Layer } from './link.js';
+import { LINKTYPE, LinkTypeError, ethernetHeaderLength, fixedHeaderLength, type Layer } from './link.js';
 import type { Counts, VerdictName } from './run.js';
 
 const DESC = 16;
@@ -114,36 +114,12 @@ export function lastNanosecondWords(): [lo: number, hi: number] {
   return [nsLo, nsHi];
 }
 
-const ETH_VLAN_8021Q = 0x8100;
-const ETH_VLAN_8021AD = 0x88a8;
-const ETH_VLAN_9100 = 0x9100;
-
-/** link.ts's Ethernet offset on a frame at `at` in `u8`, without a subarray per packet. */
-function ethernetStart(u8: Uint8Array, at: number, n: number): number {
-  if (n < 14) return n;
-  let off = 14;
-  for (;;) {
-    const type = (u8[at + off - 2]! << 8) | u8[at + off - 1]!;
-    if (type !== ETH_VLAN_8021Q && type !== ETH_VLAN_8021AD && type !== ETH_VLAN_9100) return off;
-    if (off + 4 > n) return n;
-    off += 4;
-  }
-}
-
 const ETHERNET = -1;
-const headerLengths = new Map<number, number>();
-/**
- * Header length of a link type at layer 3 (ETHERNET: variable). Every other
- * strippable type has a fixed header, which link.ts's offset function
- * returns on any frame at least that long. Throws LinkTypeError.
- */
+/** Header length of a link type at layer 3 (ETHERNET: variable). Throws LinkTypeError. */
 function headerLength(linkType: number): number {
   if (linkType === LINKTYPE.ETHERNET) return ETHERNET;
-  let len = headerLengths.get(linkType);
-  if (len === undefined) {
-    len = networkOffsetFn(linkType, 3)(new Uint8Array(64));
-    headerLengths.set(linkType, len);
-  }
+  const len = fixedHeaderLength(linkType);
+  if (len === undefined) throw new LinkTypeError(linkType);
   return len;
 }
 
@@ -239,7 +215,7 @@ export async function runCaptureResident(filter: ResidentFilter, source: string 
           }
           lastType = lt;
         }
-        off = lastHeader === ETHERNET ? ethernetStart(u8, at, len) : (len < lastHeader ? len : lastHeader);
+        off = lastHeader === ETHERNET ? ethernetHeaderLength(u8, at, len) : (len < lastHeader ? len : lastHeader);
       }
       const d = dw + i * 4;
       u32[d] = at + off;
