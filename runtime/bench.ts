@@ -8,7 +8,7 @@ import type { CaptureIndex, CaptureRecord } from './capture.js';
 import { indexCaptureFile } from './capture.js';
 import { ACCEPT, ERROR, type Filter, type PacketBatch } from './filter.js';
 import { networkOffset, networkOffsetFn, type Layer, type OffsetFn } from './link.js';
-import { WasmFilter } from './wasm-engine.js';
+import { WasmFilter, writeDescriptor } from './wasm-engine.js';
 
 /** Packets of one capture, held in memory: a PacketBatch over all of them. */
 export interface PacketSet extends PacketBatch {
@@ -137,12 +137,9 @@ export function wasmPass(filter: WasmFilter, set: PacketSet, batchSize: number, 
   const verdictBase = base + descBytes;
   const packetBase = verdictBase + batchSize * 4;
   new Uint8Array(filter.memory.buffer).set(set.bytes.subarray(lo, hi), packetBase);
-  const view = new DataView(filter.memory.buffer);
+  const u32 = new Uint32Array(filter.memory.buffer);
   for (let i = 0; i < set.count; i++) {
-    const d = base + i * 16;
-    view.setUint32(d, packetBase + set.offsets[i] - lo, true);
-    view.setUint32(d + 4, set.lengths[i], true);
-    view.setBigInt64(d + 8, BigInt(set.timestampsSec[i]) * 1_000_000_000n + BigInt(set.timestampsNsec[i]), true);
+    writeDescriptor(u32, (base >>> 2) + i * 4, packetBase + set.offsets[i] - lo, set.lengths[i], set.timestampsSec[i], set.timestampsNsec[i]);
   }
   const words = new Uint32Array(filter.memory.buffer, verdictBase, batchSize);
   return () => {

@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import { CaptureError, CaptureParser, RecordColumns, type CaptureInfo, type CaptureRecord } from './capture-parse.js';
 import { ioError } from './capture.js';
 import { TRAPPED as TRAP, type FilterError, type ResidentFilter } from './filter.js';
+import { writeDescriptor } from './wasm-engine.js';
 import { LINKTYPE, LinkTypeError, ethernetHeaderLength, fixedHeaderLength, type Layer } from './link.js';
 import type { Counts, VerdictName } from './run.js';
 
@@ -90,29 +91,6 @@ function streamSource(chunks: AsyncIterable<unknown>, name: string): ByteSource 
   };
 }
 
-// i64 nanoseconds of (sec, nsec) as two u32 words, without a BigInt while
-// 0 <= sec < 2^32: the products are split on 16 bits so every double stays exact.
-let nsLo = 0;
-let nsHi = 0;
-export function nanosecondWords(sec: number, nsec: number): void {
-  if (sec >= 0 && sec < 0x100000000) {
-    const a = Math.floor(sec / 65536);
-    const p = a * 1_000_000_000;
-    const pHi = Math.floor(p / 65536);
-    const acc = (p - pHi * 65536) * 65536 + (sec - a * 65536) * 1_000_000_000 + nsec;
-    const carry = Math.floor(acc / 0x100000000);
-    nsLo = acc - carry * 0x100000000;
-    nsHi = pHi + carry;
-  } else {
-    const v = BigInt.asUintN(64, BigInt(sec) * 1_000_000_000n + BigInt(nsec));
-    nsLo = Number(v & 0xffffffffn);
-    nsHi = Number(v >> 32n);
-  }
-}
-/** The words computed by the last nanosecondWords call (for tests). */
-export function lastNanosecondWords(): [lo: number, hi: number] {
-  return [nsLo, nsHi];
-}
 
 const ETHERNET = -1;
 /** Header length of a link type at layer 3 (ETHERNET: variable). Throws LinkTypeError. */
@@ -217,12 +195,7 @@ export async function runCaptureResident(filter: ResidentFilter, source: string 
         }
         off = lastHeader === ETHERNET ? ethernetHeaderLength(u8, at, len) : (len < lastHeader ? len : lastHeader);
       }
-      const d = dw + i * 4;
-      u32[d] = at + off;
-      u32[d + 1] = len - off;
-      nanosecondWords(cols.tsSec[r]!, cols.tsNsec[r]!);
-      u32[d + 2] = nsLo;
-      u32[d + 3] = nsHi;
+      writeDescriptor(u32, dw + i * 4, at + off, len - off, cols.tsSec[r]!, cols.tsNsec[r]!);
     }
     if (limit > 0) {
       traps.length = 0;

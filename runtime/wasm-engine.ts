@@ -9,6 +9,31 @@ export const ABI_VERSION = 1;
 const PAGE = 65536;
 const DESCRIPTOR_BYTES = 16;
 
+/**
+ * Writes one 16-byte descriptor (docs/ABI.md) at 32-bit word `w` of `u32`
+ * (the module's memory): packet address, length, and the capture time as
+ * i64 nanoseconds. While 0 <= sec < 2^32 the two time words are computed
+ * without a BigInt, splitting the products on 16 bits so every double stays
+ * exact; this runs once per packet.
+ */
+export function writeDescriptor(u32: Uint32Array, w: number, address: number, length: number, sec: number, nsec: number): void {
+  u32[w] = address;
+  u32[w + 1] = length;
+  if (sec >= 0 && sec < 0x100000000) {
+    const a = Math.floor(sec / 65536);
+    const p = a * 1_000_000_000;
+    const pHi = Math.floor(p / 65536);
+    const acc = (p - pHi * 65536) * 65536 + (sec - a * 65536) * 1_000_000_000 + nsec;
+    const carry = Math.floor(acc / 0x100000000);
+    u32[w + 2] = acc - carry * 0x100000000;
+    u32[w + 3] = pHi + carry;
+  } else {
+    const v = BigInt.asUintN(64, BigInt(sec) * 1_000_000_000n + BigInt(nsec));
+    u32[w + 2] = Number(v & 0xffffffffn);
+    u32[w + 3] = Number(v >> 32n);
+  }
+}
+
 /** The `luapf` custom section of a compiled module. */
 export interface ModuleInfo {
   abi: number;
@@ -120,16 +145,12 @@ export class WasmFilter implements Filter, ResidentFilter {
     const verdictBase = descBase + count * DESCRIPTOR_BYTES;
     let packetAt = verdictBase + count * 4;
     const mem = new Uint8Array(this.memory.buffer);
-    const view = new DataView(this.memory.buffer);
+    const u32 = new Uint32Array(this.memory.buffer);
     for (let i = 0; i < count; i++) {
       const length = batch.lengths[i];
       const offset = batch.offsets[i];
       mem.set(batch.bytes.subarray(offset, offset + length), packetAt);
-      const d = descBase + i * DESCRIPTOR_BYTES;
-      view.setUint32(d, packetAt, true);
-      view.setUint32(d + 4, length, true);
-      const ns = BigInt(batch.timestampsSec[i]) * 1_000_000_000n + BigInt(batch.timestampsNsec[i]);
-      view.setBigInt64(d + 8, ns, true);
+      writeDescriptor(u32, (descBase + i * DESCRIPTOR_BYTES) >>> 2, packetAt, length, batch.timestampsSec[i], batch.timestampsNsec[i]);
       packetAt += length;
     }
     return this.runResident(descBase, verdictBase, count, verdicts);

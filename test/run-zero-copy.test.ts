@@ -12,7 +12,8 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CaptureRecord } from '../runtime/capture.js';
 import { loadFilter, type LoadedFilter } from '../runtime/load.js';
-import { lastNanosecondWords, nanosecondWords, runCaptureResident } from '../runtime/resident-run.js';
+import { runCaptureResident } from '../runtime/resident-run.js';
+import { writeDescriptor } from '../runtime/wasm-engine.js';
 import { runCaptures, type Counts, type Layer, type RunOptions } from '../runtime/run.js';
 import { WasmFilter } from '../runtime/wasm-engine.js';
 import { CORPUS, REPO, SHARED } from './paths.js';
@@ -218,14 +219,15 @@ describe('zero-copy memory bounds', () => {
 });
 
 describe('i64 capture times', () => {
-  it('nanosecondWords matches BigInt arithmetic', () => {
+  it('writeDescriptor\'s time words match BigInt arithmetic', () => {
+    const words = new Uint32Array(4);
     fc.assert(fc.property(
       fc.oneof(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: -(2 ** 40), max: 2 ** 40 })),
       fc.integer({ min: 0, max: 999_999_999 }),
       (sec, nsec) => {
-        nanosecondWords(sec, nsec);
+        writeDescriptor(words, 0, 0, 0, sec, nsec);
         const v = BigInt.asUintN(64, BigInt(sec) * 1_000_000_000n + BigInt(nsec));
-        expect(lastNanosecondWords()).toEqual([Number(v & 0xffffffffn), Number(v >> 32n)]);
+        expect([words[2], words[3]]).toEqual([Number(v & 0xffffffffn), Number(v >> 32n)]);
       },
     ), { numRuns: 2000 });
   });
