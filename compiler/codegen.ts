@@ -1,6 +1,6 @@
 // Pass 4: typed IR → Binaryen module, per docs/ABI.md. binaryen is passed
 // in by index.ts, which loads it lazily.
-import type { Expr, IRFunc, IRModule, Stmt, WType } from './ir.js';
+import { isComparison, typeOf, type Expr, type IRFunc, type IRModule, type Stmt, type WType } from './ir.js';
 import { emitPatternMatcher } from './patterns/index.js';
 import { CONST_BASE, stringMemory } from './strings/layout.js';
 import { arenaReset, emitStringRuntime } from './strings/runtime.js';
@@ -122,16 +122,56 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
       if (r.length === 0) return m.return();
       return m.return(konst(r[r.length - 1]!, 0));
     };
+    // Branching on an `and`/`or`/`not` tree (lazy i32 ifs) is emitted as jumps: as a value,
+    // V8 would branch once to compute each i32 and again on the merged result.
+    let jumpLabels = 0;
+    const compound = (c: Expr): boolean => (c.k === 'if' && c.ty === 'i32') || (c.k === 'un' && c.op === 'i32.eqz' && compound(c.a));
+    const zeroOne = (e: Expr): boolean => (e.k === 'i32' ? e.v === 0 || e.v === 1
+      : e.k === 'if' ? zeroOne(e.t) && zeroOne(e.f) : (e.k === 'un' && e.op === 'i32.eqz') || (e.k === 'bin' && e.ty === 'i32' && isComparison(e.op)));
+    const isConst = (c: Expr, v: 0 | 1) => c.k === 'i32' && (v ? c.v !== 0 : c.v === 0);
+    /** code that falls through when `c` is `want` (truthy or zero) and branches to `label` otherwise */
+    function jumpUnless(c: Expr, want: boolean, label: string): number[] {
+      if (c.k === 'i32') return (c.v !== 0) === want ? [] : [m.br(label)];
+      if (c.k === 'un' && c.op === 'i32.eqz' && typeOf(c.a) === 'i32') return jumpUnless(c.a, !want, label);
+      if (c.k === 'if' && c.ty === 'i32') {
+        // `c.c and c.t` / `c.c or c.f` shapes need one block; the general lazy if two
+        const skip = `$j${jumpLabels++}`;
+        if (isConst(c.f, want ? 0 : 1)) return [...jumpUnless(c.c, true, label), ...jumpUnless(c.t, want, label)];
+        if (isConst(c.t, want ? 0 : 1)) return [...jumpUnless(c.c, false, label), ...jumpUnless(c.f, want, label)];
+        if (isConst(c.t, want ? 1 : 0)) return [m.block(skip, [...jumpUnless(c.c, false, skip), ...jumpUnless(c.f, want, label)], binaryen.none)];
+        if (isConst(c.f, want ? 1 : 0)) return [m.block(skip, [...jumpUnless(c.c, true, skip), ...jumpUnless(c.t, want, label)], binaryen.none)];
+        const other = `$j${jumpLabels++}`;
+        return [m.block(skip, [
+          m.block(other, [...jumpUnless(c.c, true, other), ...jumpUnless(c.t, want, label), m.br(skip)], binaryen.none),
+          ...jumpUnless(c.f, want, label),
+        ], binaryen.none)];
+      }
+      return [m.br(label, want ? m.i32.eqz(expr(c)) : expr(c))];
+    }
+    /** `if c then t else f` with `c` evaluated as jumps */
+    function branchOn(c: Expr, t: number[], f: number[]): number {
+      const end = `$j${jumpLabels++}`, otherwise = `$j${jumpLabels++}`;
+      if (f.length === 0) return m.block(otherwise, [...jumpUnless(c, true, otherwise), ...t], binaryen.none);
+      return m.block(end, [m.block(otherwise, [...jumpUnless(c, true, otherwise), ...t, m.br(end)], binaryen.none), ...f], binaryen.none);
+    }
     const stmts = (ss: Stmt[]): number => (ss.length === 1 ? stmt(ss[0]!) : m.block(null, ss.map(stmt), binaryen.none));
     function stmt(s: Stmt): number {
       switch (s.k) {
         case 'set': return m.local.set(s.l, expr(s.e));
         case 'gset': return m.global.set(s.g, expr(s.e));
-        case 'if': return m.if(expr(s.c), stmts(s.t), s.f.length ? stmts(s.f) : undefined);
+        case 'if':
+          if (compound(s.c)) return branchOn(s.c, s.t.map(stmt), s.f.map(stmt));
+          return m.if(expr(s.c), stmts(s.t), s.f.length ? stmts(s.f) : undefined);
         case 'block': return m.block(s.label, s.body.map(stmt), binaryen.none);
         case 'loop': return m.loop(s.label, stmts(s.body));
-        case 'br': return m.br(s.label, s.c ? expr(s.c) : undefined);
+        case 'br':
+          if (s.c && compound(s.c)) return m.block(null, jumpUnless(s.c, false, s.label), binaryen.none);
+          return m.br(s.label, s.c ? expr(s.c) : undefined);
         case 'ret':
+          // a 0/1 result (Lua boolean) made of comparisons is returned by jumps too
+          if (s.e.length === 1 && compound(s.e[0]!) && zeroOne(s.e[0]!)) {
+            return branchOn(s.e[0]!, [m.return(m.i32.const(1))], [m.return(m.i32.const(0))]);
+          }
           if (s.e.length === 0) return m.return();
           if (s.e.length === 2) return m.block(null, [m.global.set('rtag', expr(s.e[0]!)), m.return(expr(s.e[1]!))], binaryen.none);
           return m.return(expr(s.e[0]!));

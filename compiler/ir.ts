@@ -75,6 +75,9 @@ const RESULT: Record<string, WType> = {};
 for (const op of ['eq', 'ne', 'lt_s', 'lt_u', 'le_s', 'le_u', 'gt_s', 'gt_u', 'ge_s', 'ge_u', 'eqz', 'lt', 'le', 'gt', 'ge'])
   for (const t of ['i32', 'i64', 'f64']) RESULT[`${t}.${op}`] = 'i32';
 
+/** whether `op` yields an i32 0/1 (a comparison or eqz) */
+export const isComparison = (op: string): boolean => RESULT[op] === 'i32';
+
 export function bin(op: string, a: Expr, b: Expr): Expr {
   const ty = RESULT[op] ?? (op.slice(0, 3) as WType);
   // small peepholes that keep the IR readable and help binaryen
