@@ -12,6 +12,8 @@ export { parse, formatError, type SourceError, type Reason };
 
 export const ABI_VERSION = 1;
 export const COMPILER_VERSION = 'luapf 0.1.0';
+/** packets ahead the batch loop touches when the script reads at packet-computed offsets (why: docs/ABI.md) */
+const DEFAULT_PREFETCH = 16;
 
 export type Stage = 'parse' | 'check' | 'ir' | 'wasm';
 
@@ -32,6 +34,12 @@ export interface CompileOptions {
   simd?: boolean;
   /** bytes of the region holding mutable module-level tables (default 16 MiB; filling it is the runtime error "not enough memory") */
   tableMemory?: number;
+  /**
+   * packets ahead whose first byte the batch loop touches, to start their cache misses early
+   * (0: none). Default: 16 when the script reads at offsets computed from packet bytes (a
+   * segment at a variable offset), else 0; docs/ABI.md says why.
+   */
+  prefetch?: number;
 }
 
 export interface CompileSuccess {
@@ -142,15 +150,17 @@ export async function compile(source: string, options: CompileOptions): Promise<
   const fuel = options.fuel ?? 1_000_000;
   const optimize = options.optimize ?? 3;
   const shrink = options.shrink ?? 0;
+  const prefetch = options.prefetch ?? (r.ir.dependentReads ? DEFAULT_PREFETCH : 0);
+  if (!Number.isInteger(prefetch) || prefetch < 0 || prefetch > 65535) throw new RangeError(`prefetch must be an integer from 0 to 65535, not ${prefetch}`);
   const section = {
     abi: ABI_VERSION, compiler: COMPILER_VERSION, source: options.file,
     sourceHash: 'sha256:' + createHash('sha256').update(Buffer.from(source, 'latin1')).digest('hex'),
-    options: { fuel, optimize, shrink },
+    options: { fuel, optimize, shrink, prefetch },
     // the Lua engine's text; the count is this compile option (a host that sets another fuel_limit may restate it)
     errors: r.ir.sites.map((s) => ({ message: s.message === FUEL_MESSAGE ? `${FUEL_MESSAGE} (${fuel} steps)` : s.message, line: s.line, column: s.column })),
   };
   try {
-    const out = codegen(binaryen, r.ir, { optimize, shrink, fuel, section, wantText: !!options.wat, simd: options.simd ?? true, tableBytes: options.tableMemory });
+    const out = codegen(binaryen, r.ir, { optimize, shrink, fuel, section, wantText: !!options.wat, simd: options.simd ?? true, tableBytes: options.tableMemory, prefetch });
     return { ok: true, wasm: out.wasm, wat: out.wat, reasons: [], stage: 'wasm', ir: r.ir };
   } catch (e) {
     const d = { line: 1, column: 1, message: `compiler error: ${(e as Error).message}` };

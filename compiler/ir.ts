@@ -59,6 +59,8 @@ export interface IRModule {
   filter: string;
   /** whether `filter` reads its time argument (else the batch loop passes 0, not the descriptor's) */
   time?: boolean;
+  /** whether the script reads packet bytes at offsets computed from packet bytes (a segment at a variable offset) */
+  dependentReads?: boolean;
   /** name of the main chunk function */
   init: string;
   /** present when the module uses strings: constants for the data segment and the pattern matchers to emit */

@@ -67,6 +67,7 @@ export function lowerSegment(l: Lowerer, view: Expr, vals: Val[], args: L.Expres
   };
   const o = intArg(0), n = intArg(1);
   const O = l.keep({ rep: 'int', e: cond(o.present, o.v, i64(0n), 'i64'), ty: { m: INT } }) as { e: Expr };
+  if (O.e.k !== 'i64') l.dependentReads = true;
   const N = l.keep({ rep: 'int', e: cond(n.present, n.v, bin('i64.sub', len, O.e), 'i64'), ty: { m: INT } }) as { e: Expr };
   // nil unless 0 <= o < #d, len >= 0 and o + len <= #d
   // without a length, `0 <= o < #d` is all there is to check

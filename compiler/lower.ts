@@ -69,6 +69,8 @@ export class Lowerer {
   usesStrings = false;
   /** number of mutable tables, once code uses one (tables/mutable-lower.ts) */
   tableCount = 0;
+  /** set by a segment at a non-constant offset (IRModule.dependentReads) */
+  dependentReads = false;
   /** the results after the first of the last string.find / string.match lowered (kept in locals) */
   extraVals: () => Val[] = () => [];
   // per function
@@ -147,7 +149,8 @@ export class Lowerer {
     const strings = this.usesStrings ? { constants: this.pool.data(), patterns: this.patterns } : undefined;
     this.funcs.push(...helperFuncs(this.helpers));
     return { funcs: this.funcs, globals: this.globals, sites: this.sites, filter: 'filter_entry', init: this.fnName(this.c.main), strings,
-      time: filter.params.length > 1, tables: this.tableCount ? { count: this.tableCount } : undefined };
+      time: filter.params.length > 1, tables: this.tableCount ? { count: this.tableCount } : undefined,
+      dependentReads: this.dependentReads || undefined };
   }
 
   beginFn(name: string, params: { ty: WType; name: string }[], results: WType[]) {
