@@ -118,8 +118,12 @@ const WAT_CHECKS: Record<string, string> = {
     (i32.ne (i32.and (i32.load8_u offset=13 (i32.add (local.get $p) (local.get $ihl))) (i32.const 2)) (i32.const 0)))`,
 };
 
-/** A complete ABI-v1 module in WAT around one of the checks above. */
-export function baselineWat(name: string): string {
+/**
+ * A complete ABI-v1 module in WAT around one of the checks above. With
+ * `prefetch` = k > 0 its loop touches packet i + k as a compiled module's
+ * does (docs/ABI.md), so that the two are compared loop for loop.
+ */
+export function baselineWat(name: string, prefetch = 0): string {
   const check = WAT_CHECKS[name];
   if (!check) throw new Error(`no hand-written Wasm baseline for ${name}`);
   return `(module
@@ -129,10 +133,17 @@ export function baselineWat(name: string): string {
   (global (export "heap_base") i32 (i32.const 1024))
   (func (export "init") (result i32) (i32.const 0))
   ${check}
-  (func (export "filter_batch") (param $d i32) (param $count i32) (param $out i32) (result i32) (local $i i32)
+  (func (export "filter_batch") (param $d i32) (param $count i32) (param $out i32) (result i32) (local $i i32) (local $ahead i32)
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
-      (global.set $cursor (local.get $i))
+      (global.set $cursor (local.get $i))${prefetch > 0 ? `
+      (local.set $ahead (i32.add (local.get $d) (i32.shl
+        (select (i32.const ${prefetch}) (i32.sub (i32.sub (local.get $count) (local.get $i)) (i32.const 1))
+          (i32.lt_u (i32.add (local.get $i) (i32.const ${prefetch})) (local.get $count)))
+        (i32.const 4))))
+      (if (i32.and (i32.ne (i32.load offset=4 (local.get $ahead)) (i32.const 0))
+                   (i32.lt_u (i32.shr_u (i32.load (local.get $ahead)) (i32.const 16)) (memory.size)))
+        (then (drop (i32.load8_u (i32.load (local.get $ahead))))))` : ''}
       (i32.store (local.get $out)
         (call $check (i32.load (local.get $d)) (i32.load offset=4 (local.get $d))))
       (local.set $d (i32.add (local.get $d) (i32.const 16)))

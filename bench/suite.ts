@@ -4,14 +4,15 @@
 // Wasm) doing the same check, in one run. Writes JSON; prints the table of
 // ../shared/bench/README.md with luapf's figures beside the reference ones.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchFilter, loadPacketSet, packetSetFromRecords, type BenchResult, type PacketSet } from '../runtime/bench.js';
 import { syntheticTraffic } from '../runtime/traffic.js';
 import { ACCEPT, REJECT, type Filter, type FilterError, type PacketBatch } from '../runtime/filter.js';
 import { loadFilter } from '../runtime/load.js';
-import { WasmFilter } from '../runtime/wasm-engine.js';
+import { compile } from '../compiler/index.js';
+import { WasmFilter, readModuleInfo } from '../runtime/wasm-engine.js';
 import { BASELINE_NAMES, TS_BASELINES, baselineWat, type PacketCheck } from './baselines.js';
 import { PAYLOAD_BASELINES } from './payload-baselines.js';
 
@@ -81,9 +82,9 @@ class CheckFilter implements Filter {
   close(): void {}
 }
 
-async function baselineModule(name: string): Promise<Uint8Array> {
+async function baselineModule(name: string, prefetch: number): Promise<Uint8Array> {
   const { default: binaryen } = await import('binaryen');
-  const module = binaryen.parseText(baselineWat(name));
+  const module = binaryen.parseText(baselineWat(name, prefetch));
   // New binaryen modules enable no features; the ABI exports mutable globals.
   module.setFeatures(binaryen.Features.MutableGlobals);
   const info = { abi: 1, compiler: 'hand-written', source: `${name}.wat`, sourceHash: '', options: {}, memory: { minPages: 1 }, errors: [] };
@@ -171,7 +172,10 @@ async function main(): Promise<void> {
   const memoryBytes = memoryFor(sets);
   for (const name of o.filters) {
     const path = join(shared, 'bench', 'filters', `${name}.lua`);
-    const wasmBaseline = await baselineModule(name);
+    // the hand-written loop prefetches as far ahead as the compiled one
+    const compiled = await compile(readFileSync(path, 'latin1'), { file: `${name}.lua` });
+    const prefetch = compiled.ok ? Number(readModuleInfo(new WebAssembly.Module(compiled.wasm as Uint8Array<ArrayBuffer>)).options.prefetch ?? 0) : 0;
+    const wasmBaseline = await baselineModule(name, prefetch);
     for (const set of sets) {
       const runners: Runner[] = [
         ['luapf-wasm', () => loadFilter({ path, engine: 'wasm', limits: { memoryBytes } })],

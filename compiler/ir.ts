@@ -82,25 +82,37 @@ export const isComparison = (op: string): boolean => RESULT[op] === 'i32';
 
 export function bin(op: string, a: Expr, b: Expr): Expr {
   const ty = RESULT[op] ?? (op.slice(0, 3) as WType);
-  // small peepholes that keep the IR readable and help binaryen
-  if (op === 'i32.eq' && b.k === 'i32' && a.k === 'if' && a.t.k === 'i32' && a.f.k === 'i32') {
-    const t = a.t.v === b.v, f = a.f.v === b.v;
-    if (t && !f) return a.c;
-    if (!t && f) return not(a.c);
-    return i32(t ? 1 : 0);
-  }
-  if (op === 'i32.gt_u' && b.k === 'i32' && a.k === 'if' && a.t.k === 'i32' && a.f.k === 'i32') {
-    const t = (a.t.v >>> 0) > (b.v >>> 0), f = (a.f.v >>> 0) > (b.v >>> 0);
-    if (t && !f) return a.c;
-    if (!t && f) return not(a.c);
-    return i32(t ? 1 : 0);
-  }
-  if (a.k === 'i32' && b.k === 'i32') {
-    if (op === 'i32.eq') return i32(a.v === b.v ? 1 : 0);
-    if (op === 'i32.ne') return i32(a.v !== b.v ? 1 : 0);
-    if (op === 'i32.gt_u') return i32((a.v >>> 0) > (b.v >>> 0) ? 1 : 0);
+  // small peepholes that keep the IR readable and help binaryen: a comparison of a
+  // constant with a lazy if whose leaves are constants (a tag chosen by conditions)
+  // is pushed into the leaves, leaving a tree of conditions that codegen turns into jumps
+  const fold = CONST_CMP[op];
+  if (fold && b.k === 'i32' && constLeaves(a, 8)) {
+    const push = (x: Expr): Expr => (x.k === 'i32' ? i32(fold(x.v, b.v) ? 1 : 0) : x.k === 'if' ? simplifyBool(x.c, push(x.t), push(x.f)) : x);
+    return push(a);
   }
   return { k: 'bin', op, a, b, ty };
+}
+
+const CONST_CMP: Record<string, (x: number, y: number) => boolean> = {
+  'i32.eq': (x, y) => x === y,
+  'i32.ne': (x, y) => x !== y,
+  'i32.gt_u': (x, y) => (x >>> 0) > (y >>> 0),
+  'i32.lt_u': (x, y) => (x >>> 0) < (y >>> 0),
+};
+
+/** whether `e` is an i32 constant or a lazy if (at most `depth` deep) whose arms all are */
+function constLeaves(e: Expr, depth: number): boolean {
+  if (e.k === 'i32') return true;
+  return e.k === 'if' && e.ty === 'i32' && depth > 0 && constLeaves(e.t, depth - 1) && constLeaves(e.f, depth - 1);
+}
+
+/** `if c then t else f` for 0/1 values: `c`, `not c` or an and/or shape */
+function simplifyBool(c: Expr, t: Expr, f: Expr): Expr {
+  if (t.k === 'i32' && f.k === 'i32') {
+    if (t.v === f.v) return t;
+    return t.v ? (isBool(c) ? c : { k: 'bin', op: 'i32.ne', a: c, b: i32(0), ty: 'i32' }) : not(c);
+  }
+  return cond(c, t, f, 'i32');
 }
 
 export function un(op: string, a: Expr, ty: WType): Expr {

@@ -42,9 +42,9 @@ function checkFilter(check: (b: Uint8Array, o: number, n: number) => boolean): F
   };
 }
 
-async function handWasm(name: string): Promise<Uint8Array> {
+async function handWasm(name: string, prefetch = 0): Promise<Uint8Array> {
   const { default: binaryen } = await import('binaryen');
-  const m = binaryen.parseText(baselineWat(name));
+  const m = binaryen.parseText(baselineWat(name, prefetch));
   m.setFeatures(binaryen.Features.MutableGlobals);
   const info = { abi: 1, compiler: 'hand', source: `${name}.wat`, sourceHash: '', options: {}, memory: { minPages: 1 }, errors: [] };
   m.addCustomSection('luapf', new TextEncoder().encode(JSON.stringify(info)));
@@ -82,8 +82,9 @@ describe('benchFilter', () => {
     const want = expected(TS_BASELINES['tcp-port-80']);
     expect(want).toBeGreaterThan(0);
     expect(want).toBeLessThan(set.count);
-    const bytes = await handWasm('tcp-port-80');
-    for (const batchSize of [1, 7, 1024, 100_000]) {
+    // the hand-written loop with and without the compiled modules' touch-ahead
+    for (const [batchSize, prefetch] of [[1, 0], [7, 0], [1024, 0], [100_000, 0], [1, 16], [7, 3], [1024, 16]] as const) {
+      const bytes = await handWasm('tcp-port-80', prefetch);
       const wasm = benchFilter(new WasmFilter(bytes, { memoryBytes: 64 << 20 }), set, { ...quick, batchSize });
       expect(wasm.accepted).toBe(want);
       expect(wasm.errors).toBe(0);
