@@ -238,8 +238,10 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
         m.i32.lt_u(m.i32.shr_u(m.i32.load(0, 4, l32(AHEAD)), m.i32.const(16)), m.memory.size('memory'))),
       m.drop(m.i32.load8_u(0, 1, m.i32.load(0, 4, l32(AHEAD))))),
     ] : [];
-    // two loads, not one i64 load + rotl: binaryen folds wrap/shr_u of this back to the single load each use needs
-    const view = m.i64.or(m.i64.shl(m.i64.extend_u(m.i32.load(0, 4, l32(D))), konst('i64', 32n)), m.i64.extend_u(m.i32.load(4, 4, l32(D))));
+    // the view (offset << 32 | length) is the descriptor's first 8 bytes rotated. Not
+    // or(shl(load offset), load length): binaryen 132 turns that length load into a
+    // sign-extending one, which breaks lengths of 2^31 and more (test/abi.test.ts)
+    const view = m.i64.rotl(m.i64.load(0, 8, l32(D)), konst('i64', 32n));
     m.addFunction('filter_batch', binaryen.createType([binaryen.i32, binaryen.i32, binaryen.i32]), binaryen.i32,
       [binaryen.i32, binaryen.i32, binaryen.i32, binaryen.i32], m.block(null, [
         m.local.set(I, m.i32.const(0)),

@@ -103,3 +103,26 @@ describe('a plain Node host written from docs/ABI.md', () => {
     expect(new Set(hostVerdicts).size).toBeGreaterThan(1);
   });
 });
+
+describe('descriptors', () => {
+  it('a packet of 2^31 bytes or more keeps its offset (binaryen once made the length load sign-extending)', async () => {
+    const source = `local data = require'data'
+local ip = data.layout{ version = {0, 4} }
+function filter(pkt) return #pkt > 100 and pkt:layout(ip).version == 4 end`;
+    for (const optimize of [0, 3]) {
+      const compiled = await compile(source, { file: 'big.lua', optimize });
+      if (!compiled.ok) throw new Error(compiled.reasons.join('\n'));
+      const memory = new WebAssembly.Memory({ initial: 32770, maximum: 32770 });
+      const { exports } = new WebAssembly.Instance(new WebAssembly.Module(compiled.wasm as Uint8Array<ArrayBuffer>), { env: { memory } }) as unknown as
+        { exports: { init(): number; filter_batch(d: number, n: number, v: number): number } };
+      expect(exports.init()).toBe(0);
+      const view = new DataView(memory.buffer);
+      new Uint8Array(memory.buffer)[65536] = 0x45;
+      view.setUint32(1024, 65536, true);
+      view.setUint32(1028, 2 ** 31 + 16, true);
+      exports.filter_batch(1024, 1, 2048);
+      expect(view.getUint32(2048, true), `-O${optimize}`).toBe(1);
+    }
+  });
+});
+
