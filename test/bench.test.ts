@@ -95,6 +95,29 @@ describe('benchFilter', () => {
     expect(ts.accepted).toBe(want);
   });
 
+  it('counts accepts and errors the same on both engines when some packets fail', async () => {
+    // errors on IPv6, accepts TCP over IPv4: batches with and without error words
+    const source = `local data = require'data'
+local ip = data.layout{ version = {0, 4}, protocol = {72, 8} }
+function filter(pkt)
+  pkt:layout(ip)
+  if pkt.version == 6 then error('v6') end
+  return pkt.version == 4 and pkt.protocol == 6
+end`;
+    const counts = [];
+    for (const engine of ['wasm', 'lua'] as const) {
+      for (const batchSize of [1, 64, 1024]) {
+        const f = await loadFilter({ source, name: 'errs.lua', engine });
+        const r = benchFilter(f, set, { ...quick, batchSize });
+        f.close();
+        counts.push({ accepted: r.accepted, errors: r.errors });
+      }
+    }
+    expect(counts[0]!.errors).toBeGreaterThan(0);
+    expect(counts[0]!.accepted).toBeGreaterThan(0);
+    for (const c of counts) expect(c).toEqual(counts[0]);
+  });
+
   it('the compiled classic filter agrees with its hand-written baseline', async () => {
     const f = await loadFilter({ path: PORT80_LUA, engine: 'wasm' });
     expect(benchFilter(f, set, quick).accepted).toBe(expected(TS_BASELINES['tcp-port-80']));
