@@ -11,6 +11,7 @@ export interface CompileCommandOptions {
   wat?: boolean;
   fuel: number;
   optimize: number;
+  prefetch?: number;
   dump?: DumpStage;
 }
 
@@ -38,7 +39,7 @@ export async function compileCommand(path: string, opts: CompileCommandOptions):
   const { compile } = await import('../compiler/index.js');
   const stopAfter = opts.dump === 'wat' ? 'wasm' : opts.dump;
   const result = await compile(source, {
-    file: basename(path), fuel: opts.fuel, optimize: opts.optimize, stopAfter, wat: opts.wat || opts.dump === 'wat',
+    file: basename(path), fuel: opts.fuel, optimize: opts.optimize, prefetch: opts.prefetch, stopAfter, wat: opts.wat || opts.dump === 'wat',
   });
   if (!result.ok) {
     const what = result.stage === 'parse' ? 'syntax error' : 'not in the compiled subset';

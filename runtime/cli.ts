@@ -13,6 +13,12 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function packetsAhead(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected an integer from 0 to 65535');
+  return n;
+}
+
 function buildProgram(): Command {
   const program = new Command('luapf')
     .description('Compile Lua packet filters (NPF Lua / Lunatik style) to WebAssembly and run them over captures')
@@ -52,6 +58,7 @@ Exit codes: 0 success, 1 bad input (script or capture), 2 usage,
     .option('--wat', 'also write the module as WebAssembly text (.wat)')
     .option('--fuel <n>', 'default steps per filter call written into the module', positiveInt, 1_000_000)
     .addOption(new Option('-O, --optimize <level>', 'binaryen optimization level').choices(['0', '1', '2', '3']).default('3'))
+    .option('--prefetch <n>', 'packets ahead the batch loop touches (0: none; default: 16 for scripts reading at packet-computed offsets, else 0; docs/ABI.md)', packetsAhead)
     .addOption(new Option('--dump <stage>', 'print what a compiler pass made instead of writing a module').choices(['parse', 'check', 'ir', 'wat']))
     .addHelpText('after', `
 Exit codes: 0 compiled, 1 the script has a syntax error or is outside the compiled subset (every reason is listed), 2 usage.`)

@@ -68,7 +68,7 @@ export async function compileFilter(script: string | Uint8Array, options?: Compi
   const o = resolveCompileOptions(options);
   const source = text(script, 'compileFilter');
   const { compile } = await import('../compiler/index.js');
-  const r = await compile(source, { file: o.name, fuel: o.fuel, optimize: o.optimize, wat: o.wat });
+  const r = await compile(source, { file: o.name, fuel: o.fuel, optimize: o.optimize, prefetch: o.prefetch, wat: o.wat });
   if (r.ok) return { engine: 'wasm', wasm: r.wasm, wat: r.wat, reasons: [], details: [] };
   if (r.stage === 'parse') throw syntaxError(r.errors, o.name);
   if (o.engine === 'wasm') {

@@ -104,11 +104,13 @@ export interface CompileFilterOptions {
   fuel?: number;
   /** binaryen optimize level 0..3 (default 3) */
   optimize?: number;
+  /** packets ahead the batch loop touches, 0..65535 (default: 16 for scripts reading at packet-computed offsets, else 0; docs/ABI.md) */
+  prefetch?: number;
   /** also return the module as WebAssembly text */
   wat?: boolean;
 }
 
-export function resolveCompileOptions(options: CompileFilterOptions | undefined): Required<Omit<CompileFilterOptions, 'name'>> & { name: string } {
+export function resolveCompileOptions(options: CompileFilterOptions | undefined): Required<Omit<CompileFilterOptions, 'name' | 'prefetch'>> & { name: string; prefetch?: number } {
   const o = options ?? {};
   if (typeof o !== 'object') throw new OptionsError('options', o, 'an object');
   const engine = o.engine ?? 'auto';
@@ -119,5 +121,7 @@ export function resolveCompileOptions(options: CompileFilterOptions | undefined)
   if (!isInt(optimize, 0, 3)) throw new OptionsError('optimize', optimize, 'an integer in 0..3');
   const name = o.name ?? 'filter.lua';
   if (typeof name !== 'string' || name === '') throw new OptionsError('name', name, 'a non-empty string');
-  return { engine, fuel, optimize, name, wat: o.wat === true };
+  const prefetch = o.prefetch;
+  if (prefetch !== undefined && !isInt(prefetch, 0, 65535)) throw new OptionsError('prefetch', prefetch, 'an integer in 0..65535');
+  return { engine, fuel, optimize, name, wat: o.wat === true, prefetch };
 }

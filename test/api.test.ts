@@ -65,6 +65,10 @@ describe('loadFilter / PacketFilter', () => {
     expect(filter.reasons).toEqual([]);
     expect(filter.matchBatch(await records(v4)).reduce((s, v) => s + v, 0)).toBe(41);
     await expect(loadFilter(compiled.wasm!, { engine: 'lua' })).rejects.toBeInstanceOf(EngineUnavailableError);
+    const off = await compileFilter(readFileSync(TCP_PORT), { name: 'tcp-port.lua', prefetch: 0 });
+    const section = JSON.parse(new TextDecoder().decode(WebAssembly.Module.customSections(new WebAssembly.Module(off.wasm!), 'luapf')[0]!));
+    expect(section.options.prefetch).toBe(0);
+    await expect(compileFilter(readFileSync(TCP_PORT), { prefetch: 1.5 })).rejects.toThrow(/prefetch/);
   });
 
   it('falls back to Lua with reasons, keeps state across packets, and honours engine wasm', async () => {

@@ -73,6 +73,19 @@ describe('luapf compile', () => {
     expect(fromWasm).toBe(verdicts('examples/tcp-port.lua', 'lua'));
   });
 
+  it('--prefetch is written into the module; a bad value is a usage error', () => {
+    const options = (file: string) => JSON.parse(new TextDecoder().decode(
+      WebAssembly.Module.customSections(new WebAssembly.Module(readFileSync(file)), 'luapf')[0]!)).options;
+    const byDefault = join(tmp, 'default.wasm'), off = join(tmp, 'off.wasm');
+    expect(luapf(['compile', 'examples/tcp-port.lua', '-o', byDefault]).status).toBe(0);
+    expect(luapf(['compile', 'examples/tcp-port.lua', '-o', off, '--prefetch', '0']).status).toBe(0);
+    expect(options(byDefault).prefetch).toBe(16);
+    expect(options(off).prefetch).toBe(0);
+    const bad = luapf(['compile', 'examples/tcp-port.lua', '-o', off, '--prefetch', '-3']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--prefetch.*integer from 0 to 65535/);
+  });
+
   it('refuses a script outside the subset, listing the reasons, exit 1', () => {
     const script = join(tmp, 'meta.lua');
     writeFileSync(script, 'local t = setmetatable({}, {})\nfunction filter(pkt) return t ~= nil end\n');
