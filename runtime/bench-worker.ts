@@ -35,7 +35,8 @@ type FromWorker =
 /** Copies typed arrays into SharedArrayBuffers so that workers receive them without a copy each. */
 function shareSet(set: PacketSet): PacketSet {
   const share = <T extends Uint8Array | Uint32Array | Float64Array>(a: T): T => {
-    const Ctor = a.constructor as new (b: SharedArrayBuffer, o: number, n: number) => T;
+    // a Buffer (the capture's bytes) becomes a plain Uint8Array: `new Buffer(...)` is deprecated and warns
+    const Ctor = (a instanceof Uint8Array ? Uint8Array : a.constructor) as new (b: SharedArrayBuffer, o: number, n: number) => T;
     const out = new Ctor(new SharedArrayBuffer(a.byteLength), 0, a.length);
     (out as unknown as { set(x: T): void }).set(a);
     return out;

@@ -187,6 +187,13 @@ describe('luapf bench (built CLI)', () => {
     expect(doc.filters[0].scaling).toHaveLength(2);
   }, 120_000);
 
+  it('shares a capture file with workers without a deprecation warning', () => {
+    const r = luapf(['bench', PORT80_LUA, MANY, '--engine', 'wasm', '--samples', '1', '--seconds', '0.02', '--warmup', '0.01', '--workers', '2', '-q']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/2 workers = [\d.]+× one worker/);
+  }, 60_000);
+
   it('runs and benches a .wasm module (and a cached script) without loading binaryen', () => {
     // A first, ordinary run fills the cache; its entry is a .wasm module.
     expect(luapf(['run', IP_LUA, MANY, '--engine', 'wasm'], [], 'aot-cache').status).toBe(0);
