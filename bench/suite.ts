@@ -3,11 +3,10 @@
 // compiled, interpreted, and against hand-written baselines (TypeScript and
 // Wasm) doing the same check, in one run. Writes JSON; prints the table of
 // ../shared/bench/README.md with luapf's figures beside the reference ones.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { benchFilter, loadPacketSet, packetSetFromRecords, type BenchResult, type PacketSet } from '../runtime/bench.js';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { benchFilter, packetSetFromRecords, type BenchResult, type PacketSet } from '../runtime/bench.js';
+import { benchCaptures, CAPTURE_NAMES, REPO_ROOT as root, SHARED as shared } from './captures.js';
 import { syntheticTraffic } from '../runtime/traffic.js';
 import { ACCEPT, REJECT, type Filter, type FilterError, type PacketBatch } from '../runtime/filter.js';
 import { loadFilter } from '../runtime/load.js';
@@ -16,8 +15,6 @@ import { WasmFilter, readModuleInfo } from '../runtime/wasm-engine.js';
 import { BASELINE_NAMES, TS_BASELINES, baselineWat, type PacketCheck } from './baselines.js';
 import { PAYLOAD_BASELINES } from './payload-baselines.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const shared = resolve(root, '..', 'shared');
 
 /** Reference figures of ../shared/bench/README.md: [libpcap, pflua] Mpps. */
 const REFERENCE: Record<string, Record<string, [number, number]>> = {
@@ -43,7 +40,7 @@ interface SuiteOptions {
 function parseArgs(argv: string[]): SuiteOptions {
   const o: SuiteOptions = {
     scale: 0.05, samples: 5, seconds: 0.5, out: join(root, 'bench-results', 'classic.json'),
-    filters: BASELINE_NAMES, captures: ['ping-flood', 'tcp-1k', 'web-mix', 'many-protocols'], interpreter: true,
+    filters: BASELINE_NAMES, captures: CAPTURE_NAMES, interpreter: true,
     payload: Object.keys(PAYLOAD_BASELINES),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -93,21 +90,6 @@ async function baselineModule(name: string, prefetch: number): Promise<Uint8Arra
   const bytes = module.emitBinary();
   module.dispose();
   return bytes;
-}
-
-function captureSets(o: SuiteOptions): PacketSet[] {
-  const generated = o.captures.filter((c) => c !== 'many-protocols');
-  const dir = join(root, '.cache', `bench-scale-${o.scale}`);
-  const missing = generated.filter((c) => !existsSync(join(dir, `${c}.pcap`)));
-  if (missing.length > 0) {
-    mkdirSync(dir, { recursive: true });
-    process.stderr.write(`generating ${missing.join(', ')} at scale ${o.scale} into ${dir} ...\n`);
-    execFileSync('python3', [join(shared, 'bench', 'gen_captures.py'), '-o', dir, '--scale', String(o.scale), ...missing], { stdio: 'inherit' });
-  }
-  return o.captures.map((c) => {
-    const path = c === 'many-protocols' ? join(shared, 'corpus', 'pcap', 'many-protocols.pcap') : join(dir, `${c}.pcap`);
-    return loadPacketSet(path, 3, c);
-  });
 }
 
 interface Cell {
@@ -166,7 +148,7 @@ async function measureCell(o: SuiteOptions, filter: string, set: PacketSet, runn
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  const sets = captureSets(o);
+  const sets = benchCaptures(o.captures, o.scale);
   const cells: Cell[] = [];
   const memoryFor = (list: PacketSet[]) => Math.max(...list.map((s) => s.bytes.length + s.count * 20)) + (64 << 20);
   const memoryBytes = memoryFor(sets);

@@ -5,7 +5,7 @@
 // built CLI's bench reports agreeing counts (workers included) and runs
 // .wasm modules without loading binaryen.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -166,6 +166,36 @@ describe('compile cache', () => {
     expect(cacheDir({ LUAPF_CACHE: 'off' })).toBeUndefined();
     expect(cacheDir({ XDG_CACHE_HOME: '/x' })).toBe('/x/luapf');
     expect(cacheDir({ LUAPF_CACHE_DIR: '/y', XDG_CACHE_HOME: '/x' })).toBe('/y');
+  });
+});
+
+describe('npm run bench:ab (built)', () => {
+  const AB = join(REPO, 'dist', 'bench', 'ab.js');
+  const ab = (args: string[]) => spawnSync(process.execPath, [AB, ...args], { cwd: REPO, encoding: 'utf8' });
+
+  it('measures compile-option variants of one filter in one process, every setup order, and checks they agree', () => {
+    const out = join(tmp, 'ab.json');
+    const r = ab([PORT80_LUA, '--variant', 'on={"prefetch":16}', '--variant', 'off={"prefetch":0}', '--captures', 'many-protocols',
+      '--rounds', '2', '--seconds', '0.01', '--out', out]);
+    expect(r.stderr).not.toMatch(/bench:ab:/);
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(readFileSync(out, 'utf8'));
+    const results = doc.cells[0].results as { label: string; samples: number[]; accepted: number; vsFirst: number }[];
+    expect(results.map((x) => x.label)).toEqual(['on', 'off']);
+    // two setup orders × two rounds
+    for (const x of results) expect(x.samples).toHaveLength(4);
+    expect(results[0]!.accepted).toBe(results[1]!.accepted);
+    expect(results[0]!.accepted).toBeGreaterThan(0);
+    expect(results[0]!.vsFirst).toBe(1);
+  }, 60_000);
+
+  it('usage errors exit 2 and say why', () => {
+    const one = ab([PORT80_LUA, '--variant', 'a={}']);
+    expect(one.status).toBe(2);
+    expect(one.stderr).toMatch(/at least two --variant/);
+    const bad = ab([PORT80_LUA, '--variant', 'a={}', '--variant', 'b={"speed":1}']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/unknown option speed/);
   });
 });
 
