@@ -6,9 +6,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { compile, type CompileOptions } from '../compiler/index.js';
-import { median, timePasses, warmUp, wasmPass, type PacketSet, type Pass } from '../runtime/bench.js';
+import type { BenchResult } from '../runtime/bench.js';
 import { WasmFilter } from '../runtime/wasm-engine.js';
 import { benchCaptures, REPO_ROOT } from './captures.js';
+import { interleaved } from './interleave.js';
 
 type VariantOptions = Pick<CompileOptions, 'prefetch' | 'optimize' | 'fuel' | 'simd'>;
 const VARIANT_KEYS = ['prefetch', 'optimize', 'fuel', 'simd'];
@@ -76,44 +77,6 @@ function parseArgs(argv: string[]): AbOptions {
   return o;
 }
 
-interface VariantResult { label: string; options: VariantOptions; samples: number[]; medianMpps: number; minMpps: number; maxMpps: number; accepted: number; vsFirst: number }
-
-/** Samples of every variant on one set: for each rotation of the setup order, fresh instances, warm-up, then alternating samples. */
-function measure(o: AbOptions, modules: Uint8Array[], set: PacketSet): VariantResult[] {
-  const n = modules.length;
-  const samples: number[][] = modules.map(() => []);
-  const accepted: Set<number>[] = modules.map(() => new Set());
-  const memoryBytes = set.bytes.length + set.count * 20 + (64 << 20);
-  for (let first = 0; first < n; first++) {
-    const order = modules.map((_, k) => (first + k) % n);
-    const filters: WasmFilter[] = [];
-    const passes: Pass[] = [];
-    for (const v of order) {
-      const f = new WasmFilter(modules[v]!, { memoryBytes });
-      filters[v] = f;
-      passes[v] = wasmPass(f, set, 1024);
-    }
-    for (const v of order) warmUp(passes[v]!, 0.3e9);
-    for (let r = 0; r < o.rounds; r++) {
-      for (const v of order) {
-        const t = timePasses(passes[v]!, o.seconds * 1e9);
-        samples[v]!.push((t.packets / t.elapsedNs) * 1e3);
-        accepted[v]!.add(passes[v]!().accepted);
-      }
-    }
-    for (const f of filters) f.close();
-  }
-  const results = o.variants.map(([label, options], v) => {
-    const s = samples[v]!;
-    return { label, options, samples: s, medianMpps: median(s), minMpps: Math.min(...s), maxMpps: Math.max(...s), accepted: [...accepted[v]!][0]!, vsFirst: 0 };
-  });
-  for (const r of results) r.vsFirst = r.medianMpps / results[0]!.medianMpps;
-  if (accepted.some((a) => a.size !== 1) || new Set(results.map((r) => r.accepted)).size !== 1) {
-    throw new Error(`${set.name}: the variants do not accept the same packets (${results.map((r, v) => `${r.label} ${[...accepted[v]!].join('/')}`).join(', ')})`);
-  }
-  return results;
-}
-
 async function main(): Promise<void> {
   let o: AbOptions;
   try {
@@ -131,10 +94,17 @@ async function main(): Promise<void> {
     if (!r.ok) throw new Error(`${label}: ${o.filter} does not compile:\n${r.reasons.join('\n')}`);
     modules.push(r.wasm);
   }
-  const cells: { capture: string; packets: number; results: VariantResult[] }[] = [];
+  const cells: { capture: string; packets: number; results: (BenchResult & { label: string; options: VariantOptions; vsFirst: number })[] }[] = [];
   for (const set of benchCaptures(o.captures, o.scale)) {
     process.stderr.write(`${basename(o.filter)} × ${set.name}: ${o.variants.length} variants × ${o.variants.length} setup orders × ${o.rounds} rounds ...\n`);
-    const results = measure(o, modules, set);
+    const memoryBytes = set.bytes.length + set.count * 20 + (64 << 20);
+    const byLabel = await interleaved(set, o.variants.map(([label], k) => ({ label, make: async () => new WasmFilter(modules[k]!, { memoryBytes }) })),
+      { rounds: o.rounds, sampleSeconds: o.seconds, warmupSeconds: 0.3 });
+    const base = byLabel[o.variants[0]![0]]!.medianMpps;
+    const results = o.variants.map(([label, options]) => ({ label, options, ...byLabel[label]!, vsFirst: byLabel[label]!.medianMpps / base }));
+    if (new Set(results.map((r) => r.accepted)).size !== 1) {
+      throw new Error(`${set.name}: the variants do not accept the same packets (${results.map((r) => `${r.label} ${r.accepted}`).join(', ')})`);
+    }
     cells.push({ capture: set.name, packets: set.count, results });
     process.stdout.write(`${set.name}: ${results.map((r) => `${r.label} ${r.medianMpps.toFixed(1)} Mpps (x${r.vsFirst.toFixed(2)})`).join(', ')}\n`);
   }

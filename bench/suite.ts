@@ -1,12 +1,14 @@
 // `npm run bench`: the classic pflua-bench filters over the captures of
 // ../shared/bench/gen_captures.py (and many-protocols.pcap), each measured
 // compiled, interpreted, and against hand-written baselines (TypeScript and
-// Wasm) doing the same check, in one run. Writes JSON; prints the table of
+// Wasm) doing the same check, in one run: the compiled and hand-written
+// runners side by side (bench/interleave.ts). Writes JSON; prints the table of
 // ../shared/bench/README.md with luapf's figures beside the reference ones.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { benchFilter, packetSetFromRecords, type BenchResult, type PacketSet } from '../runtime/bench.js';
 import { benchCaptures, CAPTURE_NAMES, REPO_ROOT as root, SHARED as shared } from './captures.js';
+import { interleaved } from './interleave.js';
 import { syntheticTraffic } from '../runtime/traffic.js';
 import { ACCEPT, REJECT, type Filter, type FilterError, type PacketBatch } from '../runtime/filter.js';
 import { loadFilter } from '../runtime/load.js';
@@ -57,7 +59,8 @@ function parseArgs(argv: string[]): SuiteOptions {
     else if (a === '--help' || a === '-h') {
       process.stdout.write(`usage: npm run bench -- [--scale F] [--samples N] [--seconds S] [--filters a,b] [--captures a,b] [--no-interpreter] [--out FILE]
   --scale F     size of the generated captures relative to pflua-bench's (default 0.05; 1 = about 840 MB)
-  --samples N   timed samples per cell, the median is reported (default 5)
+  --samples N   timed samples per runner, the median is reported (default 5; rounded up to a
+                multiple of the runners measured side by side, each set up first in turn)
   --seconds S   minimum seconds per sample (default 0.5)
   --payload a,b payload filters of examples/ to measure (default: all; '' for none), over the captures plus synthetic-mix
 `);
@@ -109,25 +112,33 @@ type Runner = [label: string, make: () => Promise<Filter>];
 async function measureCell(o: SuiteOptions, filter: string, set: PacketSet, runners: Runner[]): Promise<Cell> {
   const results: Record<string, BenchResult> = {};
   const skipped: Record<string, string> = {};
+  const runnable: Runner[] = [];
   for (const [label, make] of runners) {
-    process.stderr.write(`${filter} × ${set.name}: ${label} ...`);
-    let f: Filter;
     try {
-      f = await make();
+      (await make()).close();
+      runnable.push([label, make]);
     } catch (e) {
       skipped[label] = (e as Error).message.replace(/\s*\n\s*/g, '; ');
-      process.stderr.write(` not run: ${skipped[label]}\n`);
-      continue;
+      process.stderr.write(`${filter} × ${set.name}: ${label} not run: ${skipped[label]}\n`);
     }
-    // The interpreter is ~100× slower: fewer, shorter samples keep the suite's time sane.
-    const interpreted = label === 'luapf-lua';
-    results[label] = benchFilter(f, set, {
-      samples: interpreted ? Math.min(3, o.samples) : o.samples,
-      sampleSeconds: interpreted ? Math.min(o.seconds, 0.5) : o.seconds,
-      warmupSeconds: interpreted ? 0 : 0.3,
-    });
+  }
+  // compiled and hand-written runners side by side, each set up first in turn (bench/interleave.ts)
+  const fast = runnable.filter(([label]) => label !== 'luapf-lua');
+  if (fast.length > 0) {
+    process.stderr.write(`${filter} × ${set.name}: ${fast.map(([l]) => l).join(', ')} interleaved ...`);
+    Object.assign(results, await interleaved(set, fast.map(([label, make]) => ({ label, make })), {
+      rounds: Math.ceil(o.samples / fast.length), sampleSeconds: o.seconds, warmupSeconds: 0.3,
+    }));
+    process.stderr.write(` ${fast.map(([l]) => `${results[l]!.medianMpps.toFixed(2)}`).join(', ')} Mpps\n`);
+  }
+  // The interpreter is ~100× slower: alone, fewer and shorter samples keep the suite's time sane.
+  const lua = runnable.find(([label]) => label === 'luapf-lua');
+  if (lua) {
+    process.stderr.write(`${filter} × ${set.name}: luapf-lua ...`);
+    const f = await lua[1]();
+    results['luapf-lua'] = benchFilter(f, set, { samples: Math.min(3, o.samples), sampleSeconds: Math.min(o.seconds, 0.5), warmupSeconds: 0 });
     f.close();
-    process.stderr.write(` ${results[label].medianMpps.toFixed(2)} Mpps\n`);
+    process.stderr.write(` ${results['luapf-lua'].medianMpps.toFixed(3)} Mpps\n`);
   }
   const ratios: Record<string, number> = {};
   const wasm = results['luapf-wasm']?.medianMpps;

@@ -169,6 +169,22 @@ describe('compile cache', () => {
   });
 });
 
+describe('npm run bench (built)', () => {
+  it('measures a classic filter compiled, hand-written and interpreted, side by side, and the counts agree', () => {
+    const out = join(tmp, 'suite.json');
+    const r = spawnSync(process.execPath, [join(REPO, 'dist', 'bench', 'suite.js'), '--filters', 'ip', '--captures', 'many-protocols', '--payload', '',
+      '--samples', '1', '--seconds', '0.01', '--out', out], { cwd: REPO, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const cell = JSON.parse(readFileSync(out, 'utf8')).cells[0];
+    expect(Object.keys(cell.results).sort()).toEqual(['hand-ts', 'hand-wasm', 'luapf-lua', 'luapf-wasm']);
+    expect(cell.agree).toBe(true);
+    // three runners side by side, each set up first once: one sample per set-up order
+    expect(cell.results['luapf-wasm'].samples).toHaveLength(3);
+    expect(cell.results['luapf-wasm'].accepted).toBeGreaterThan(0);
+    expect(r.stdout).toMatch(/^ip \| [\d.]+ \(/m);
+  }, 120_000);
+});
+
 describe('npm run bench:ab (built)', () => {
   const AB = join(REPO, 'dist', 'bench', 'ab.js');
   const ab = (args: string[]) => spawnSync(process.execPath, [AB, ...args], { cwd: REPO, encoding: 'utf8' });
