@@ -1,6 +1,6 @@
 // Pass 4: typed IR → Binaryen module, per docs/ABI.md. binaryen is passed
 // in by index.ts, which loads it lazily.
-import { isComparison, typeOf, type Expr, type IRFunc, type IRModule, type Stmt, type WType } from './ir.js';
+import { isBool, typeOf, type Expr, type IRFunc, type IRModule, type Stmt, type WType } from './ir.js';
 import { emitPatternMatcher } from './patterns/index.js';
 import { CONST_BASE, stringMemory } from './strings/layout.js';
 import { arenaReset, emitStringRuntime } from './strings/runtime.js';
@@ -128,18 +128,17 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
     // V8 would branch once to compute each i32 and again on the merged result.
     let jumpLabels = 0;
     const compound = (c: Expr): boolean => (c.k === 'if' && c.ty === 'i32') || (c.k === 'un' && c.op === 'i32.eqz' && compound(c.a));
-    const zeroOne = (e: Expr): boolean => (e.k === 'i32' ? e.v === 0 || e.v === 1
-      : e.k === 'if' ? zeroOne(e.t) && zeroOne(e.f) : (e.k === 'un' && e.op === 'i32.eqz') || (e.k === 'bin' && e.ty === 'i32' && isComparison(e.op)));
+    const zeroOne = (e: Expr): boolean => (e.k === 'i32' ? e.v === 0 || e.v === 1 : e.k === 'if' ? zeroOne(e.t) && zeroOne(e.f) : isBool(e));
     const isConst = (c: Expr, v: 0 | 1) => c.k === 'i32' && (v ? c.v !== 0 : c.v === 0);
     /** code that falls through when `c` is `want` (truthy or zero) and branches to `label` otherwise */
     function jumpUnless(c: Expr, want: boolean, label: string): number[] {
       if (c.k === 'i32') return (c.v !== 0) === want ? [] : [m.br(label)];
       if (c.k === 'un' && c.op === 'i32.eqz' && typeOf(c.a) === 'i32') return jumpUnless(c.a, !want, label);
       if (c.k === 'if' && c.ty === 'i32') {
-        // `c.c and c.t` / `c.c or c.f` shapes need one block; the general lazy if two
-        const skip = `$j${jumpLabels++}`;
+        // `c.c and c.t` / `c.c or c.f` shapes need no block or one; the general lazy if two
         if (isConst(c.f, want ? 0 : 1)) return [...jumpUnless(c.c, true, label), ...jumpUnless(c.t, want, label)];
         if (isConst(c.t, want ? 0 : 1)) return [...jumpUnless(c.c, false, label), ...jumpUnless(c.f, want, label)];
+        const skip = `$j${jumpLabels++}`;
         if (isConst(c.t, want ? 1 : 0)) return [m.block(skip, [...jumpUnless(c.c, false, skip), ...jumpUnless(c.f, want, label)], binaryen.none)];
         if (isConst(c.f, want ? 1 : 0)) return [m.block(skip, [...jumpUnless(c.c, true, skip), ...jumpUnless(c.t, want, label)], binaryen.none)];
         const other = `$j${jumpLabels++}`;

@@ -77,9 +77,6 @@ const RESULT: Record<string, WType> = {};
 for (const op of ['eq', 'ne', 'lt_s', 'lt_u', 'le_s', 'le_u', 'gt_s', 'gt_u', 'ge_s', 'ge_u', 'eqz', 'lt', 'le', 'gt', 'ge'])
   for (const t of ['i32', 'i64', 'f64']) RESULT[`${t}.${op}`] = 'i32';
 
-/** whether `op` yields an i32 0/1 (a comparison or eqz) */
-export const isComparison = (op: string): boolean => RESULT[op] === 'i32';
-
 export function bin(op: string, a: Expr, b: Expr): Expr {
   const ty = RESULT[op] ?? (op.slice(0, 3) as WType);
   // small peepholes that keep the IR readable and help binaryen: a comparison of a
@@ -125,7 +122,8 @@ export function not(c: Expr): Expr {
   return un('i32.eqz', c, 'i32');
 }
 
-function isBool(e: Expr): boolean {
+/** whether `e` is an i32 0/1 by construction (a comparison or eqz) */
+export function isBool(e: Expr): boolean {
   return (e.k === 'bin' && RESULT[e.op] === 'i32') || (e.k === 'un' && e.op === 'i32.eqz');
 }
 

@@ -3,6 +3,7 @@
 // compiler/ only for the commands that compile).
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import { MAX_PREFETCH } from './options.js';
 
 // Each command's module is imported when the command runs, so that
 // `luapf run x.wasm` loads neither the benchmark nor the compiler.
@@ -15,7 +16,7 @@ function positiveInt(value: string): number {
 
 function packetsAhead(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected an integer from 0 to 65535');
+  if (!Number.isInteger(n) || n < 0 || n > MAX_PREFETCH) throw new InvalidArgumentError(`expected an integer from 0 to ${MAX_PREFETCH}`);
   return n;
 }
 

@@ -95,6 +95,9 @@ export function resolveFilterOptions(options: FilterOptions | undefined): Resolv
 }
 
 /** Options of compileFilter. */
+/** largest `prefetch` (packets ahead; compiler/index.ts checks the same bound) */
+export const MAX_PREFETCH = 65535;
+
 export interface CompileFilterOptions {
   /** the chunk name used in messages and recorded in the module (default "filter.lua") */
   name?: string;
@@ -122,6 +125,6 @@ export function resolveCompileOptions(options: CompileFilterOptions | undefined)
   const name = o.name ?? 'filter.lua';
   if (typeof name !== 'string' || name === '') throw new OptionsError('name', name, 'a non-empty string');
   const prefetch = o.prefetch;
-  if (prefetch !== undefined && !isInt(prefetch, 0, 65535)) throw new OptionsError('prefetch', prefetch, 'an integer in 0..65535');
+  if (prefetch !== undefined && !isInt(prefetch, 0, MAX_PREFETCH)) throw new OptionsError('prefetch', prefetch, `an integer in 0..${MAX_PREFETCH}`);
   return { engine, fuel, optimize, name, wat: o.wat === true, prefetch };
 }
