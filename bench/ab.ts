@@ -6,8 +6,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { compile, type CompileOptions } from '../compiler/index.js';
-import type { BenchResult } from '../runtime/bench.js';
-import { WasmFilter } from '../runtime/wasm-engine.js';
+import type { BenchResult } from '../runtime/bench/measure.js';
+import { WasmFilter } from '../runtime/engine/wasm.js';
 import { benchCaptures, REPO_ROOT } from './captures.js';
 import { interleaved } from './interleave.js';
 

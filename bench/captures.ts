@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadPacketSet, type PacketSet } from '../runtime/bench.js';
+import { loadPacketSet, type PacketSet } from '../runtime/bench/measure.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SHARED = resolve(REPO_ROOT, '..', 'shared');

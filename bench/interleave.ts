@@ -3,8 +3,8 @@
 // 20-40%, and on streaming captures the filter whose memory was set up first
 // gained up to 30%: only measurements taken side by side, in every set-up
 // order, give ratios worth comparing.
-import { makePass, summarize, timePasses, warmUp, type BenchResult, type PacketSet, type Pass } from '../runtime/bench.js';
-import type { Filter } from '../runtime/filter.js';
+import { makePass, summarize, timePasses, warmUp, type BenchResult, type PacketSet, type Pass } from '../runtime/bench/measure.js';
+import type { Filter } from '../runtime/engine/filter.js';
 
 export interface Contender {
   label: string;

@@ -6,14 +6,14 @@
 // ../shared/bench/README.md with luapf's figures beside the reference ones.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { benchFilter, packetSetFromRecords, type BenchResult, type PacketSet } from '../runtime/bench.js';
+import { benchFilter, packetSetFromRecords, type BenchResult, type PacketSet } from '../runtime/bench/measure.js';
 import { benchCaptures, CAPTURE_NAMES, REPO_ROOT as root, SHARED as shared } from './captures.js';
 import { interleaved } from './interleave.js';
-import { syntheticTraffic } from '../runtime/traffic.js';
-import { ACCEPT, REJECT, type Filter, type FilterError, type PacketBatch } from '../runtime/filter.js';
-import { loadFilter } from '../runtime/load.js';
+import { syntheticTraffic } from '../runtime/bench/traffic.js';
+import { ACCEPT, REJECT, type Filter, type FilterError, type PacketBatch } from '../runtime/engine/filter.js';
+import { loadEngine } from '../runtime/engine/load.js';
 import { compile } from '../compiler/index.js';
-import { WasmFilter, readModuleInfo } from '../runtime/wasm-engine.js';
+import { WasmFilter, readModuleInfo } from '../runtime/engine/wasm.js';
 import { BASELINE_NAMES, TS_BASELINES, baselineWat, type PacketCheck } from './baselines.js';
 import { PAYLOAD_BASELINES } from './payload-baselines.js';
 
@@ -171,11 +171,11 @@ async function main(): Promise<void> {
     const wasmBaseline = await baselineModule(name, prefetch);
     for (const set of sets) {
       const runners: Runner[] = [
-        ['luapf-wasm', () => loadFilter({ path, engine: 'wasm', limits: { memoryBytes } })],
+        ['luapf-wasm', () => loadEngine({ path, engine: 'wasm', limits: { memoryBytes } })],
         ['hand-wasm', async () => new WasmFilter(wasmBaseline, { memoryBytes })],
         ['hand-ts', async () => new CheckFilter(TS_BASELINES[name])],
       ];
-      if (o.interpreter) runners.push(['luapf-lua', () => loadFilter({ path, engine: 'lua', limits: { memoryBytes } })]);
+      if (o.interpreter) runners.push(['luapf-lua', () => loadEngine({ path, engine: 'lua', limits: { memoryBytes } })]);
       cells.push(await measureCell(o, name, set, runners));
     }
   }
@@ -188,10 +188,10 @@ async function main(): Promise<void> {
     const path = join(root, entry[0]);
     for (const set of payloadSets) {
       const runners: Runner[] = [
-        ['luapf-wasm', () => loadFilter({ path, engine: 'wasm', limits: { memoryBytes: payloadMemory } })],
+        ['luapf-wasm', () => loadEngine({ path, engine: 'wasm', limits: { memoryBytes: payloadMemory } })],
         ['hand-ts', async () => new CheckFilter(entry[1])],
       ];
-      if (o.interpreter) runners.push(['luapf-lua', () => loadFilter({ path, engine: 'lua', limits: { memoryBytes: payloadMemory } })]);
+      if (o.interpreter) runners.push(['luapf-lua', () => loadEngine({ path, engine: 'lua', limits: { memoryBytes: payloadMemory } })]);
       cells.push(await measureCell(o, name, set, runners));
     }
   }

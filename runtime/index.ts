@@ -24,7 +24,7 @@ export {
   type Timestamp,
   /** Counts of packets, accepted, rejected and errors. */
   type FilterCounters,
-} from './api.js';
+} from './api/packet-filter.js';
 
 export {
   /** Compiles a script to a WebAssembly module, or says why it needs the Lua engine. */
@@ -37,7 +37,7 @@ export {
   type CompileReason,
   /** The result of checkFilter. */
   type FilterCheck,
-} from './compile.js';
+} from './api/compile.js';
 
 export {
   /** Opens a pcap/pcapng capture as an async iterable of records. */
@@ -48,7 +48,7 @@ export {
   type CaptureSource,
   /** Options of writeCapture: format, link type, snaplen, timestamp resolution. */
   type WriteCaptureOptions,
-} from './capture-api.js';
+} from './capture/api.js';
 
 export {
   /** A capture being read (what readCapture returns): iterate it, or call header() or batches(). */
@@ -59,7 +59,7 @@ export {
   type CaptureInfo,
   /** One packet of a capture: link type, timestamp, original length, bytes, file offset. */
   type CaptureRecord,
-} from './capture.js';
+} from './capture/read.js';
 
 export {
   /** A streaming capture writer, for records produced over time. */
@@ -72,7 +72,7 @@ export {
   type CaptureFormat,
   /** The fields of a record that a writer uses. */
   type WritableRecord,
-} from './capture-writer.js';
+} from './capture/write.js';
 
 export {
   /** A bad option value (a RangeError) naming the option. */
@@ -81,7 +81,7 @@ export {
   type FilterOptions,
   /** Options of compileFilter: name, engine, fuel, optimize, wat. */
   type CompileFilterOptions,
-} from './options.js';
+} from './api/options.js';
 
 export {
   /** A script that cannot start: syntax error or failing main chunk, with file:line:col. */
@@ -95,7 +95,7 @@ export {
   EngineUnavailableError,
   /** 'auto', 'wasm' or 'lua'. */
   type EngineChoice,
-} from './load.js';
+} from './engine/load.js';
 
 export {
   /** Not a luapf module, or one of another ABI version. */
@@ -106,7 +106,7 @@ export {
   ABI_VERSION,
   /** A compiled module's self-description (its `luapf` custom section). */
   type ModuleInfo,
-} from './wasm-engine.js';
+} from './engine/wasm.js';
 
 export {
   /** A link type that layer 3 cannot strip. */
@@ -117,14 +117,14 @@ export {
   linkTypeName,
   /** 3: pkt is the network-layer packet; 2: the whole frame. */
   type Layer,
-} from './link.js';
+} from './capture/link.js';
 
 export type {
   /** 'wasm' (compiled) or 'lua' (interpreted). */
   EngineName,
-} from './filter.js';
+} from './engine/filter.js';
 
 export type {
   /** The verdict of a failed filter call: 'drop' or 'pass'. */
   OnError,
-} from './run.js';
+} from './run/run.js';

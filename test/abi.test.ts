@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../compiler/index.js';
-import { packetSetFromRecords } from '../runtime/bench.js';
-import { readCaptureFile } from '../runtime/capture.js';
-import { ACCEPT, ERROR, REJECT } from '../runtime/filter.js';
-import { loadFilter } from '../runtime/load.js';
+import { packetSetFromRecords } from '../runtime/bench/measure.js';
+import { readCaptureFile } from '../runtime/capture/read.js';
+import { ACCEPT, ERROR, REJECT } from '../runtime/engine/filter.js';
+import { loadEngine } from '../runtime/engine/load.js';
 import { CORPUS, REPO } from './paths.js';
 
 // The host, written from docs/ABI.md alone. Input: a module and a file of
@@ -95,7 +95,7 @@ describe('a plain Node host written from docs/ABI.md', () => {
     expect(run.stderr).toBe('');
     const hostVerdicts = run.stdout.trim().split('\n').map((l) => (l === '1' ? ACCEPT : l === '0' ? REJECT : ERROR));
 
-    const luapf = await loadFilter({ source, name: filterPath, engine: 'lua' });
+    const luapf = await loadEngine({ source, name: filterPath, engine: 'lua' });
     const expected = new Uint8Array(set.count);
     luapf.filterBatch(set, expected);
     luapf.close();

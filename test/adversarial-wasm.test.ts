@@ -3,7 +3,7 @@
 // edge values; each gets its verdict, the next packet is unaffected, and the
 // verdicts match the Lua engine's.
 import { describe, expect, test } from 'vitest';
-import { ACCEPT, ERROR, REJECT } from '../runtime/filter.js';
+import { ACCEPT, ERROR, REJECT } from '../runtime/engine/filter.js';
 import { bytes, luaFilter, runFilter, wasmFilter } from './adversarial-helpers.js';
 
 /** Runs `src` on both engines over packets of the given lengths; the verdicts must agree. */

@@ -11,15 +11,15 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TS_BASELINES, baselineWat } from '../bench/baselines.js';
 import { PAYLOAD_BASELINES } from '../bench/payload-baselines.js';
-import { benchFilter, loadPacketSet, packetSetFromRecords } from '../runtime/bench.js';
-import { readCaptureFile } from '../runtime/capture.js';
-import { cacheDir, cacheStats, compileCached } from '../runtime/compile-cache.js';
-import { ACCEPT, REJECT, type Filter, type PacketBatch } from '../runtime/filter.js';
-import { loadFilter } from '../runtime/load.js';
-import { WasmFilter } from '../runtime/wasm-engine.js';
+import { benchFilter, loadPacketSet, packetSetFromRecords } from '../runtime/bench/measure.js';
+import { readCaptureFile } from '../runtime/capture/read.js';
+import { cacheDir, cacheStats, compileCached } from '../runtime/engine/compile-cache.js';
+import { ACCEPT, REJECT, type Filter, type PacketBatch } from '../runtime/engine/filter.js';
+import { loadEngine } from '../runtime/engine/load.js';
+import { WasmFilter } from '../runtime/engine/wasm.js';
 import { CORPUS, REPO, SHARED } from './paths.js';
 
-const CLI = join(REPO, 'dist', 'runtime', 'cli.js');
+const CLI = join(REPO, 'dist', 'runtime', 'cli', 'main.js');
 const MANY = join(CORPUS, 'many-protocols.pcap');
 const IP_LUA = join(SHARED, 'bench', 'filters', 'ip.lua');
 const PORT80_LUA = join(SHARED, 'bench', 'filters', 'tcp-port-80.lua');
@@ -107,7 +107,7 @@ end`;
     const counts = [];
     for (const engine of ['wasm', 'lua'] as const) {
       for (const batchSize of [1, 64, 1024]) {
-        const f = await loadFilter({ source, name: 'errs.lua', engine });
+        const f = await loadEngine({ source, name: 'errs.lua', engine });
         const r = benchFilter(f, set, { ...quick, batchSize });
         f.close();
         counts.push({ accepted: r.accepted, errors: r.errors });
@@ -119,13 +119,13 @@ end`;
   });
 
   it('the compiled classic filter agrees with its hand-written baseline', async () => {
-    const f = await loadFilter({ path: PORT80_LUA, engine: 'wasm' });
+    const f = await loadEngine({ path: PORT80_LUA, engine: 'wasm' });
     expect(benchFilter(f, set, quick).accepted).toBe(expected(TS_BASELINES['tcp-port-80']));
   });
 
   it('payload baselines agree with the examples run by the interpreter', async () => {
     for (const [path, check] of Object.values(PAYLOAD_BASELINES)) {
-      const f = await loadFilter({ path: join(REPO, path), engine: 'lua' });
+      const f = await loadEngine({ path: join(REPO, path), engine: 'lua' });
       const r = benchFilter(f, set, { ...quick, sampleSeconds: 0.001 });
       f.close();
       expect(r.accepted, path).toBe(expected(check));

@@ -4,8 +4,8 @@
 // (0xAA…), both in batch.bytes and, through runResident, in the compiled
 // module's own memory.
 import { describe, expect, test } from 'vitest';
-import { ACCEPT, REJECT, type FilterError } from '../runtime/filter.js';
-import type { WasmFilter } from '../runtime/wasm-engine.js';
+import { ACCEPT, REJECT, type FilterError } from '../runtime/engine/filter.js';
+import type { WasmFilter } from '../runtime/engine/wasm.js';
 import { CANARY, batchOf, luaFilter, runFilter, wasmFilter } from './adversarial-helpers.js';
 
 const MAX_LEN = 10;

@@ -5,7 +5,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { CaptureError, type CaptureReader, type CaptureRecord } from '../runtime/capture.js';
+import { CaptureError, type CaptureReader, type CaptureRecord } from '../runtime/capture/read.js';
 
 export const CORPUS = fileURLToPath(new URL('../../shared/corpus/pcap/', import.meta.url));
 export const corpusPath = (file: string) => CORPUS + file;

@@ -4,8 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CaptureError, indexCapture, indexCaptureFile, openCapture, parseCapture, readCaptureFile, type CaptureRecord } from '../runtime/capture.js';
-import { createCaptureWriter, writerFormatFor } from '../runtime/capture-writer.js';
+import { CaptureError, indexCapture, indexCaptureFile, openCapture, parseCapture, readCaptureFile, type CaptureRecord } from '../runtime/capture/read.js';
+import { createCaptureWriter, writerFormatFor } from '../runtime/capture/write.js';
 import {
   INVALID_FILE, chunkedStream, collect, corpusPath, epochString, hasCapinfos, hasTshark, manifest, plain, tsharkFields,
 } from './capture-helpers.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CORPUS, REPO } from './paths.js';
 
-const CLI = join(REPO, 'dist', 'runtime', 'cli.js');
+const CLI = join(REPO, 'dist', 'runtime', 'cli', 'main.js');
 
 function luapf(args: string[]) {
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd: REPO, encoding: 'latin1' });

@@ -5,10 +5,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readCaptureFile } from '../runtime/capture.js';
+import { readCaptureFile } from '../runtime/capture/read.js';
 import { CORPUS, REPO } from './paths.js';
 
-const CLI = join(REPO, 'dist', 'runtime', 'cli.js');
+const CLI = join(REPO, 'dist', 'runtime', 'cli', 'main.js');
 const hasTshark = spawnSync('tshark', ['--version']).status === 0;
 
 function luapf(args: string[], input?: Buffer) {

@@ -4,7 +4,7 @@
 // (or just outside) the packet, and no read may trap.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ACCEPT } from '../runtime/filter.js';
+import { ACCEPT } from '../runtime/engine/filter.js';
 import { describeOutcome, differential } from './gen/differential.js';
 import { compileOk, load, luaVerdicts, verdictName } from './compiler-helpers.js';
 

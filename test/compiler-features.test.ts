@@ -3,9 +3,9 @@
 // where a pattern uses it), and Lua's messages for n//0, n%0 and fuel.
 import { describe, expect, it } from 'vitest';
 import { compile } from '../compiler/index.js';
-import { ACCEPT, ERROR, REJECT, type PacketBatch } from '../runtime/filter.js';
-import { WasmFilter } from '../runtime/wasm-engine.js';
-import { createLuaFilter } from '../runtime/lua-engine.js';
+import { ACCEPT, ERROR, REJECT, type PacketBatch } from '../runtime/engine/filter.js';
+import { WasmFilter } from '../runtime/engine/wasm.js';
+import { createLuaFilter } from '../runtime/engine/lua.js';
 
 async function wasmOf(src: string, opts: { simd?: boolean; fuel?: number } = {}) {
   const r = await compile(src, { file: 'f.lua', wat: true, ...opts });

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compile } from '../compiler/index.js';
-import { readCaptureFile } from '../runtime/capture.js';
-import { isSupportedLinkType, networkOffset } from '../runtime/link.js';
+import { readCaptureFile } from '../runtime/capture/read.js';
+import { isSupportedLinkType, networkOffset } from '../runtime/capture/link.js';
 
 export const CORPUS = fileURLToPath(new URL('../../shared/corpus/pcap/', import.meta.url));
 export const FILTERS = fileURLToPath(new URL('../../shared/bench/filters/', import.meta.url));

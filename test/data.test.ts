@@ -1,4 +1,4 @@
-// The data library (runtime/data-lib.ts) checked three ways: the §3 vectors
+// The data library (runtime/engine/data-lib.ts) checked three ways: the §3 vectors
 // and random fields against a bit-string reference written in JS, each run
 // both in the engine (Wasmoon) and in Debian's native lua5.4 when present.
 import { execFileSync } from 'node:child_process';
@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { DATA_LIB_LUA } from '../runtime/data-lib.js';
-import { ACCEPT, type PacketBatch } from '../runtime/filter.js';
-import { createLuaFilter } from '../runtime/lua-engine.js';
+import { DATA_LIB_LUA } from '../runtime/engine/data-lib.js';
+import { ACCEPT, type PacketBatch } from '../runtime/engine/filter.js';
+import { createLuaFilter } from '../runtime/engine/lua.js';
 import { DATA_VECTORS, RTP_VECTOR, hexToBytes, luaLiteral } from './data-vectors.js';
 
 function hasLua54(): boolean {

@@ -7,10 +7,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkScript } from '../compiler/index.js';
-import { packetSetFromRecords, type PacketSet } from '../runtime/bench.js';
-import { parseCapture } from '../runtime/capture.js';
-import { ERROR, REJECT, ACCEPT, type Filter } from '../runtime/filter.js';
-import { loadFilter } from '../runtime/load.js';
+import { packetSetFromRecords, type PacketSet } from '../runtime/bench/measure.js';
+import { parseCapture } from '../runtime/capture/read.js';
+import { ERROR, REJECT, ACCEPT, type Filter } from '../runtime/engine/filter.js';
+import { loadEngine } from '../runtime/engine/load.js';
 import { CORPUS, REPO, SHARED } from './paths.js';
 
 const filterDirs = [join(REPO, 'examples'), join(SHARED, 'bench', 'filters'), join(REPO, 'test', 'filters')];
@@ -51,8 +51,8 @@ describe('compiled and interpreted verdicts agree packet by packet over the corp
 
   it.each(compiled.map((p) => [relative(REPO, p), p]))('%s', async (_, path) => {
     const memoryBytes = 256 << 20;
-    const wasm = await loadFilter({ path, engine: 'wasm', limits: { memoryBytes } });
-    const lua = await loadFilter({ path, engine: 'lua', limits: { memoryBytes } });
+    const wasm = await loadEngine({ path, engine: 'wasm', limits: { memoryBytes } });
+    const lua = await loadEngine({ path, engine: 'lua', limits: { memoryBytes } });
     opened.push(wasm, lua);
     const mismatches: string[] = [];
     let packets = 0;

@@ -14,9 +14,9 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkScript } from '../compiler/index.js';
-import { loadFilter } from '../runtime/load.js';
-import { runCaptures } from '../runtime/run.js';
-import type { EngineName } from '../runtime/filter.js';
+import { loadEngine } from '../runtime/engine/load.js';
+import { runCaptures } from '../runtime/run/run.js';
+import type { EngineName } from '../runtime/engine/filter.js';
 import { EXPECTED } from './examples-expected.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -232,7 +232,7 @@ it('every example compiles (luapf check says wasm)', () => {
 describe.each(ENGINES)('luapf engine %s', (engine) => {
   for (const { example: name, rows } of EXPECTED) {
     it.skipIf(!runsOn(name, engine))(`${name}: corpus counts`, async () => {
-      const filter = await loadFilter({ path: example(name), engine });
+      const filter = await loadEngine({ path: example(name), engine });
       try {
         const summary = await runCaptures(filter, rows.map((r) => CORPUS + r.capture), { layer: 3, onError: 'drop' });
         expect(summary.firstErrors).toEqual([]);
@@ -247,7 +247,7 @@ describe.each(ENGINES)('luapf engine %s', (engine) => {
   it('synthetic capture: per-packet verdicts', async () => {
     for (const [name, accepts] of Object.entries(SYNTHETIC_ACCEPTS)) {
       if (!runsOn(name, engine)) continue;
-      const filter = await loadFilter({ path: example(name), engine });
+      const filter = await loadEngine({ path: example(name), engine });
       const accepted: number[] = [];
       try {
         const summary = await runCaptures(filter, [synthetic], {

@@ -1,7 +1,7 @@
 // Filters in one process share nothing, and a packet that errors, runs out
 // of fuel or traps does not change the verdicts of the packets after it.
 import { describe, expect, test } from 'vitest';
-import { ACCEPT, ERROR, REJECT } from '../runtime/filter.js';
+import { ACCEPT, ERROR, REJECT } from '../runtime/engine/filter.js';
 import { bytes, luaFilter, runFilter, wasmFilter } from './adversarial-helpers.js';
 
 // verdict = packet length is odd; length 1 errors, length 3 loops, length 5 recurses without end

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readCaptureFile, type CaptureRecord } from '../runtime/capture.js';
-import { LINKTYPE, LinkTypeError, isSupportedLinkType, linkTypeName, networkOffset, networkOffsetFn } from '../runtime/link.js';
+import { readCaptureFile, type CaptureRecord } from '../runtime/capture/read.js';
+import { LINKTYPE, LinkTypeError, isSupportedLinkType, linkTypeName, networkOffset, networkOffsetFn } from '../runtime/capture/link.js';
 import { INVALID_FILE, corpusPath, hasTshark, manifest, tsharkFields } from './capture-helpers.js';
 
 const bytes = (...b: number[]) => Uint8Array.from(b);

@@ -1,9 +1,9 @@
 // The Wasmoon engine: verdicts, binary safety, sandbox, fuel, memory cap,
 // state, isolation, error messages, load errors; plus a throughput print.
 import { describe, expect, test } from 'vitest';
-import { ACCEPT, ERROR, REJECT, type FilterError, type PacketBatch } from '../runtime/filter.js';
+import { ACCEPT, ERROR, REJECT, type FilterError, type PacketBatch } from '../runtime/engine/filter.js';
 import { ScriptError } from '../runtime/errors.js';
-import { MAX_BATCH, createLuaFilter, type LuaFilter } from '../runtime/lua-engine.js';
+import { MAX_BATCH, createLuaFilter, type LuaFilter } from '../runtime/engine/lua.js';
 import { DATA_VECTORS, hexToBytes, rtpScript, vectorScript } from './data-vectors.js';
 
 /** Packets back to back, or with a gap before each when `gap` > 0. */

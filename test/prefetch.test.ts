@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../compiler/index.js';
-import { writeDescriptor, WasmFilter } from '../runtime/wasm-engine.js';
+import { writeDescriptor, WasmFilter } from '../runtime/engine/wasm.js';
 import { FILTERS } from './compiler-helpers.js';
 import { REPO } from './paths.js';
 

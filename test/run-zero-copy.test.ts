@@ -1,4 +1,4 @@
-// The zero-copy runner (runtime/resident-run.ts) against the copying one
+// The zero-copy runner (runtime/run/resident.ts) against the copying one
 // (runCaptures with zeroCopy: false): over every corpus capture, broken
 // ones included, at layers 2 and 3, with normal and tiny reads (every
 // record straddles reads), the same verdict on every packet, the same
@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CaptureRecord } from '../runtime/capture.js';
-import { loadFilter, type LoadedFilter } from '../runtime/load.js';
-import { runCaptureResident } from '../runtime/resident-run.js';
-import { writeDescriptor } from '../runtime/wasm-engine.js';
-import { runCaptures, type Counts, type Layer, type RunOptions } from '../runtime/run.js';
-import { WasmFilter } from '../runtime/wasm-engine.js';
+import type { CaptureRecord } from '../runtime/capture/read.js';
+import { loadEngine, type LoadedFilter } from '../runtime/engine/load.js';
+import { runCaptureResident } from '../runtime/run/resident.js';
+import { writeDescriptor } from '../runtime/engine/wasm.js';
+import { runCaptures, type Counts, type Layer, type RunOptions } from '../runtime/run/run.js';
+import { WasmFilter } from '../runtime/engine/wasm.js';
 import { CORPUS, REPO, SHARED } from './paths.js';
 
 const captures = readdirSync(CORPUS).filter((f) => /\.(pcap|pcapng|cap)$/.test(f)).sort().map((f) => join(CORPUS, f));
@@ -48,7 +48,7 @@ beforeAll(() => {
   scripts.sni = join(REPO, 'examples', 'tls-sni-blocklist.lua');
 });
 
-const load = (path: string): Promise<LoadedFilter> => loadFilter({ path, engine: 'wasm', limits: { fuel: 50_000_000 } });
+const load = (path: string): Promise<LoadedFilter> => loadEngine({ path, engine: 'wasm', limits: { fuel: 50_000_000 } });
 
 interface Trace {
   verdicts: string[];
@@ -199,7 +199,7 @@ describe('zero-copy memory bounds', () => {
   });
 
   it('a record larger than the memory cap allows is a read error, not a crash', async () => {
-    const filter = (await loadFilter({ path: scripts.port80, engine: 'wasm', limits: { memoryBytes: 4 * 65536 } })) as unknown as WasmFilter;
+    const filter = (await loadEngine({ path: scripts.port80, engine: 'wasm', limits: { memoryBytes: 4 * 65536 } })) as unknown as WasmFilter;
     // classic pcap, Ethernet, one 300 KB frame: more than the 256 KiB cap
     const big = Buffer.alloc(24 + 16 + 300_000);
     big.writeUInt32LE(0xa1b2c3d4, 0);
@@ -234,7 +234,7 @@ describe('i64 capture times', () => {
 });
 
 describe('luapf run (compiled) from standard input', () => {
-  const CLI = join(REPO, 'dist', 'runtime', 'cli.js');
+  const CLI = join(REPO, 'dist', 'runtime', 'cli', 'main.js');
   beforeAll(() => {
     if (!existsSync(CLI)) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: REPO });
   });

@@ -17,10 +17,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkScript } from '../compiler/index.js';
-import { createCaptureWriter } from '../runtime/capture-writer.js';
-import type { EngineName } from '../runtime/filter.js';
-import { loadFilter } from '../runtime/load.js';
-import { runCaptures } from '../runtime/run.js';
+import { createCaptureWriter } from '../runtime/capture/write.js';
+import type { EngineName } from '../runtime/engine/filter.js';
+import { loadEngine } from '../runtime/engine/load.js';
+import { runCaptures } from '../runtime/run/run.js';
 import { CORPUS, REPO } from './paths.js';
 
 const HARNESS = path.join(REPO, 'test/independent/harness.lua');
@@ -169,7 +169,7 @@ function harness(name: string, capture: string): Verdicts {
 }
 
 async function luapf(name: string, capture: string, engine: EngineName): Promise<Verdicts> {
-  const filter = await loadFilter({ path: example(name), engine });
+  const filter = await loadEngine({ path: example(name), engine });
   const accepted: number[] = [];
   let errors = 0;
   try {

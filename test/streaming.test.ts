@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../compiler/index.js';
 import { REPO, SHARED } from './paths.js';
 
-const CLI = join(REPO, 'dist', 'runtime', 'cli.js');
+const CLI = join(REPO, 'dist', 'runtime', 'cli', 'main.js');
 const TIME = '/usr/bin/time';
 const PACKETS = 140_000;
 const FRAME = 1400;

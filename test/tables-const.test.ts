@@ -6,9 +6,9 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkScript, compile } from '../compiler/index.js';
-import type { Filter, PacketBatch } from '../runtime/filter.js';
-import { createLuaFilter } from '../runtime/lua-engine.js';
-import { WasmFilter } from '../runtime/wasm-engine.js';
+import type { Filter, PacketBatch } from '../runtime/engine/filter.js';
+import { createLuaFilter } from '../runtime/engine/lua.js';
+import { WasmFilter } from '../runtime/engine/wasm.js';
 import { REPO } from './paths.js';
 
 function batchOf(packets: Uint8Array[]): PacketBatch {

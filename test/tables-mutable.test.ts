@@ -5,9 +5,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkScript, compile } from '../compiler/index.js';
-import type { Filter, FilterError, PacketBatch } from '../runtime/filter.js';
-import { createLuaFilter } from '../runtime/lua-engine.js';
-import { WasmFilter } from '../runtime/wasm-engine.js';
+import type { Filter, FilterError, PacketBatch } from '../runtime/engine/filter.js';
+import { createLuaFilter } from '../runtime/engine/lua.js';
+import { WasmFilter } from '../runtime/engine/wasm.js';
 
 function batchOf(packets: Uint8Array[]): PacketBatch {
   const total = packets.reduce((n, p) => n + p.length, 0);

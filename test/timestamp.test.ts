@@ -3,10 +3,10 @@
 // that runs the script.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { packetSetFromRecords } from '../runtime/bench.js';
-import { readCaptureFile } from '../runtime/capture.js';
-import { ACCEPT } from '../runtime/filter.js';
-import { loadFilter } from '../runtime/load.js';
+import { packetSetFromRecords } from '../runtime/bench/measure.js';
+import { readCaptureFile } from '../runtime/capture/read.js';
+import { ACCEPT } from '../runtime/engine/filter.js';
+import { loadEngine } from '../runtime/engine/load.js';
 import { CORPUS } from './paths.js';
 
 // Accepts a packet when the time the script sees equals the one the test
@@ -27,7 +27,7 @@ describe('capture time as filter\'s second argument', () => {
     it(`the ${engine} engine sees the exact nanosecond times of ${file}`, async () => {
       const { records } = readCaptureFile(join(CORPUS, file));
       const times = records.map((r) => BigInt(r.tsSec) * 1_000_000_000n + BigInt(r.tsNsec));
-      const filter = await loadFilter({ source: scriptFor(times), name: 'time.lua', engine });
+      const filter = await loadEngine({ source: scriptFor(times), name: 'time.lua', engine });
       expect(filter.engine).toBe(engine);
       const set = packetSetFromRecords(file, records);
       const verdicts = new Uint8Array(set.count);

@@ -5,8 +5,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ACCEPT, ERROR, REJECT, type Filter, type PacketBatch } from '../runtime/filter.js';
-import { VerifyingFilter } from '../runtime/verify.js';
+import { ACCEPT, ERROR, REJECT, type Filter, type PacketBatch } from '../runtime/engine/filter.js';
+import { VerifyingFilter } from '../runtime/engine/verify.js';
 import { CORPUS, REPO } from './paths.js';
 
 /** A filter whose verdict is a function of the packet's first byte. */
@@ -51,7 +51,7 @@ describe('VerifyingFilter', () => {
 
 describe('luapf run --verify', () => {
   it('reports no disagreement for a compiled example and exits 0', () => {
-    const r = spawnSync(process.execPath, [join(REPO, 'dist', 'runtime', 'cli.js'), 'run', '--verify', '--json',
+    const r = spawnSync(process.execPath, [join(REPO, 'dist', 'runtime', 'cli', 'main.js'), 'run', '--verify', '--json',
       'examples/icmp-echo.lua', join(CORPUS, 'VlanPackets.pcap'), join(CORPUS, 'v6.pcap')], { cwd: REPO, encoding: 'utf8' });
     expect(r.status).toBe(0);
     const doc = JSON.parse(r.stdout);
@@ -62,7 +62,7 @@ describe('luapf run --verify', () => {
   it('refuses a script that does not compile, since there is nothing to verify', () => {
     const script = join(mkdtempSync(join(tmpdir(), 'luapf-verify-')), 'meta.lua');
     writeFileSync(script, 'local t = setmetatable({}, {})\nfunction filter(pkt) return t ~= nil end\n');
-    const r = spawnSync(process.execPath, [join(REPO, 'dist', 'runtime', 'cli.js'), 'run', '--verify',
+    const r = spawnSync(process.execPath, [join(REPO, 'dist', 'runtime', 'cli', 'main.js'), 'run', '--verify',
       script, join(CORPUS, 'ssh.pcap')], { cwd: REPO, encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/cannot be compiled/);

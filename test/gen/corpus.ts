@@ -2,8 +2,8 @@
 // the packet generator.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCapture } from '../../runtime/capture.js';
-import { isSupportedLinkType, networkOffset } from '../../runtime/link.js';
+import { parseCapture } from '../../runtime/capture/read.js';
+import { isSupportedLinkType, networkOffset } from '../../runtime/capture/link.js';
 
 /** Up to `perFile` packets from each of about `files` captures of `dir`, spread over the sorted list. */
 export function corpusSample(dir: string, files = 6, perFile = 4): Uint8Array[] {

@@ -3,9 +3,9 @@
 // and the fuzzer (bench/fuzz.ts); also reads and writes the reproducer
 // format of test/regressions/.
 import { compile } from '../../compiler/index.js';
-import { ACCEPT, ERROR, REJECT, type PacketBatch } from '../../runtime/filter.js';
-import { createLuaFilter } from '../../runtime/lua-engine.js';
-import { WasmFilter } from '../../runtime/wasm-engine.js';
+import { ACCEPT, ERROR, REJECT, type PacketBatch } from '../../runtime/engine/filter.js';
+import { createLuaFilter } from '../../runtime/engine/lua.js';
+import { WasmFilter } from '../../runtime/engine/wasm.js';
 
 export const VERDICT_NAME: Record<number, string> = { [REJECT]: 'reject', [ACCEPT]: 'accept', [ERROR]: 'error' };
 

@@ -2,11 +2,11 @@
 // Engines only report accept/reject/error; here an error becomes the
 // --on-error verdict, is counted, and the first few are kept with their text.
 // A filter that offers resident() (the compiled engine) takes the zero-copy
-// path of resident-run.ts; others get copied batches through filterBatch.
-import { CaptureError, openCapture, READ_CHUNK, type CaptureInfo, type CaptureRecord } from './capture.js';
-import { ACCEPT, ERROR, type Filter, type PacketBatch } from './filter.js';
-import { networkOffset } from './link.js';
-import { residentFits, runCaptureResident } from './resident-run.js';
+// path of run/resident.ts; others get copied batches through filterBatch.
+import { CaptureError, openCapture, READ_CHUNK, type CaptureInfo, type CaptureRecord } from '../capture/read.js';
+import { ACCEPT, ERROR, type Filter, type PacketBatch } from '../engine/filter.js';
+import { networkOffset } from '../capture/link.js';
+import { residentFits, runCaptureResident } from './resident.js';
 
 export type Layer = 2 | 3;
 export type OnError = 'drop' | 'pass';
@@ -34,7 +34,7 @@ export interface RunOptions {
   /**
    * false: always copy packets into batches (Filter.filterBatch). Default:
    * a filter offering `resident()` (the compiled engine) gets the capture
-   * read straight into its memory (runtime/resident-run.ts).
+   * read straight into its memory (runtime/run/resident.ts).
    */
   zeroCopy?: boolean;
   /** zero-copy path: bytes per read and initial read region (default 1 MiB; tests force tiny reads) */

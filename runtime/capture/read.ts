@@ -6,9 +6,9 @@
 // after every good record before the problem has been delivered.
 
 import * as fs from 'node:fs';
-import { ArraySink, CaptureError, CaptureParser, RecordColumns, type CaptureInfo, type CaptureRecord } from './capture-parse.js';
+import { ArraySink, CaptureError, CaptureParser, RecordColumns, type CaptureInfo, type CaptureRecord } from './parse.js';
 
-export { CaptureError, MAX_RECORD_BYTES, RecordColumns, type CaptureInfo, type CaptureRecord, type RecordSink } from './capture-parse.js';
+export { CaptureError, MAX_RECORD_BYTES, RecordColumns, type CaptureInfo, type CaptureRecord, type RecordSink } from './parse.js';
 
 /** Chunk size used when reading a path. */
 export const READ_CHUNK = 1 << 20;
@@ -205,7 +205,7 @@ export function readCaptureFile(path: string): ParsedCapture {
 /**
  * A whole capture as columns, without one object per packet: packet i is
  * `bytes.subarray(dataOffset[i], dataOffset[i] + capLen[i])`. This is the
- * layout of a PacketBatch (runtime/filter.ts), for the benchmark.
+ * layout of a PacketBatch (runtime/engine/filter.ts), for the benchmark.
  */
 export interface CaptureIndex {
   info: CaptureInfo | undefined;

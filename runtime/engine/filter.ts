@@ -58,7 +58,7 @@ export interface Filter {
   filterBatch(batch: PacketBatch, verdicts: Uint8Array): FilterError[];
   /**
    * Optional zero-copy path: an engine whose packets live in its own linear
-   * memory returns the handle the runner lays packets into (runtime/run.ts
+   * memory returns the handle the runner lays packets into (runtime/run/run.ts
    * then reads captures straight into that memory). Engines without one,
    * or returning undefined, get batches through filterBatch.
    */

@@ -2,10 +2,10 @@
 // turn its result-as-data into the public shape (module bytes, engine
 // decision, reasons) and its syntax errors into ScriptError. The compiler
 // is imported on first use, so importing the library stays cheap.
-import { EngineUnavailableError } from './load.js';
-import { ScriptError } from './errors.js';
+import { EngineUnavailableError } from '../engine/load.js';
+import { ScriptError } from '../errors.js';
 import { resolveCompileOptions, OptionsError, type CompileFilterOptions } from './options.js';
-import { scriptBytes } from './api.js';
+import { scriptBytes } from './packet-filter.js';
 
 /** Where and why a script falls outside the compiled subset. */
 export interface CompileReason {
@@ -67,7 +67,7 @@ function syntaxError(errors: { line: number; column: number; message: string }[]
 export async function compileFilter(script: string | Uint8Array, options?: CompileFilterOptions): Promise<CompiledFilter> {
   const o = resolveCompileOptions(options);
   const source = text(script, 'compileFilter');
-  const { compile } = await import('../compiler/index.js');
+  const { compile } = await import('../../compiler/index.js');
   const r = await compile(source, { file: o.name, fuel: o.fuel, optimize: o.optimize, prefetch: o.prefetch, wat: o.wat });
   if (r.ok) return { engine: 'wasm', wasm: r.wasm, wat: r.wat, reasons: [], details: [] };
   if (r.stage === 'parse') throw syntaxError(r.errors, o.name);
@@ -85,7 +85,7 @@ export async function checkFilter(script: string | Uint8Array, options?: { name?
   const name = options?.name ?? 'filter.lua';
   if (typeof name !== 'string' || name === '') throw new OptionsError('name', name, 'a non-empty string');
   const source = text(script, 'checkFilter');
-  const { checkScript } = await import('../compiler/index.js');
+  const { checkScript } = await import('../../compiler/index.js');
   const r = checkScript(source, { file: name });
   if (r.errors.length > 0) throw syntaxError(r.errors, name);
   return { engine: r.engine, reasons: r.reasons, details: r.details };

@@ -36,7 +36,7 @@ function located(path: string, details: { line: number; column: number; message:
 export async function compileCommand(path: string, opts: CompileCommandOptions): Promise<number> {
   const source = readScript(path);
   if (source === undefined) return EXIT_BAD_INPUT;
-  const { compile } = await import('../compiler/index.js');
+  const { compile } = await import('../../compiler/index.js');
   const stopAfter = opts.dump === 'wat' ? 'wasm' : opts.dump;
   const result = await compile(source, {
     file: basename(path), fuel: opts.fuel, optimize: opts.optimize, prefetch: opts.prefetch, stopAfter, wat: opts.wat || opts.dump === 'wat',
@@ -60,7 +60,7 @@ export async function compileCommand(path: string, opts: CompileCommandOptions):
 export async function checkCommand(path: string, opts: CheckCommandOptions): Promise<number> {
   const source = readScript(path);
   if (source === undefined) return EXIT_BAD_INPUT;
-  const { checkScript, compile } = await import('../compiler/index.js');
+  const { checkScript, compile } = await import('../../compiler/index.js');
   const verdict = checkScript(source, { file: basename(path) });
   let moduleBytes: number | undefined;
   if (verdict.engine === 'wasm') {

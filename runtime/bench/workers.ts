@@ -5,9 +5,9 @@
 // workers' rates. This file is both the coordinator (benchWorkers) and the
 // worker's body (run when loaded as a worker with `luapfBench` data).
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { makePass, summarize, timePasses, warmUp, type BenchOptions, type BenchResult, type PacketSet, type Pass } from './bench.js';
-import type { EngineName, FilterLimits } from './filter.js';
-import { loadFilter } from './load.js';
+import { makePass, summarize, timePasses, warmUp, type BenchOptions, type BenchResult, type PacketSet, type Pass } from './measure.js';
+import type { EngineName, FilterLimits } from '../engine/filter.js';
+import { loadEngine } from '../engine/load.js';
 
 export interface WorkerFilterSpec {
   /** script text (latin1) or module bytes */
@@ -120,7 +120,7 @@ async function workerMain(init: WorkerInit): Promise<void> {
   const port = parentPort!;
   let pass: Pass;
   try {
-    const filter = await loadFilter({ source: init.filter.source, name: init.filter.name, engine: init.filter.engine, limits: init.filter.limits });
+    const filter = await loadEngine({ source: init.filter.source, name: init.filter.name, engine: init.filter.engine, limits: init.filter.limits });
     pass = makePass(filter, init.set, init.batchSize, { first: init.first, stride: init.stride });
     port.postMessage({ type: 'ready', ...pass() } satisfies FromWorker);
   } catch (e) {

@@ -15,7 +15,7 @@
 
 import * as fs from 'node:fs';
 import { finished } from 'node:stream/promises';
-import { CaptureError, MAX_RECORD_BYTES, type CaptureInfo, type CaptureRecord } from './capture-parse.js';
+import { CaptureError, MAX_RECORD_BYTES, type CaptureInfo, type CaptureRecord } from './parse.js';
 import { linkTypeName } from './link.js';
 
 export type CaptureFormat = 'pcap' | 'pcapng';

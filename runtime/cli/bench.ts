@@ -4,13 +4,13 @@
 // built-in synthetic traffic is used so that it works on a fresh clone.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { benchFilter, loadPacketSet, packetSetFromRecords, type BenchResult, type PacketSet } from './bench.js';
-import { benchWorkers } from './bench-worker.js';
+import { benchFilter, loadPacketSet, packetSetFromRecords, type BenchResult, type PacketSet } from '../bench/measure.js';
+import { benchWorkers } from '../bench/workers.js';
 import { EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK } from './exit-codes.js';
-import { describeLoadError } from './cli-run.js';
-import type { EngineName } from './filter.js';
-import { loadFilter } from './load.js';
-import { syntheticTraffic } from './traffic.js';
+import { describeLoadError } from './run.js';
+import type { EngineName } from '../engine/filter.js';
+import { loadEngine } from '../engine/load.js';
+import { syntheticTraffic } from '../bench/traffic.js';
 
 export interface BenchCommandOptions {
   engine: string;
@@ -111,7 +111,7 @@ export async function benchCommand(inputs: string[], opts: BenchCommandOptions):
           const limits = { memoryBytes: memoryFor(set) };
           try {
             // A fresh instance per capture: state from one capture must not leak into the next.
-            filter = await loadFilter({ source, name: basename(path), engine, limits });
+            filter = await loadEngine({ source, name: basename(path), engine, limits });
           } catch (e) {
             const reason = describeLoadError(e);
             if (reason === undefined) throw e;

@@ -4,11 +4,11 @@
 // call per batch, and the verdict words are counted straight from that
 // memory, so what is timed is the filter and the batch loop, as in
 // pflua-bench. Other engines go through Filter.filterBatch.
-import type { CaptureIndex, CaptureRecord } from './capture.js';
-import { indexCaptureFile } from './capture.js';
-import { ACCEPT, ERROR, type Filter, type PacketBatch } from './filter.js';
-import { networkOffset, networkOffsetFn, type Layer, type OffsetFn } from './link.js';
-import { WasmFilter, writeDescriptor } from './wasm-engine.js';
+import type { CaptureIndex, CaptureRecord } from '../capture/read.js';
+import { indexCaptureFile } from '../capture/read.js';
+import { ACCEPT, ERROR, type Filter, type PacketBatch } from '../engine/filter.js';
+import { networkOffset, networkOffsetFn, type Layer, type OffsetFn } from '../capture/link.js';
+import { WasmFilter, writeDescriptor } from '../engine/wasm.js';
 
 /** Packets of one capture, held in memory: a PacketBatch over all of them. */
 export interface PacketSet extends PacketBatch {

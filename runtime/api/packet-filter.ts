@@ -6,12 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ACCEPT, ERROR, type EngineName, type FilterError, type PacketBatch } from './filter.js';
-import { networkOffset, networkOffsetFn, type Layer, type OffsetFn } from './link.js';
-import { loadFilter as loadEngine, type LoadedFilter } from './load.js';
+import { ACCEPT, ERROR, type EngineName, type FilterError, type PacketBatch } from '../engine/filter.js';
+import { networkOffset, networkOffsetFn, type Layer, type OffsetFn } from '../capture/link.js';
+import { loadEngine, type LoadedFilter } from '../engine/load.js';
 import { resolveFilterOptions, OptionsError, type FilterOptions, type ResolvedFilterOptions } from './options.js';
-import type { Counts } from './run.js';
-import { WasmFilter, type ModuleInfo } from './wasm-engine.js';
+import type { Counts } from '../run/run.js';
+import { WasmFilter, type ModuleInfo } from '../engine/wasm.js';
 
 /** A packet with its capture context, e.g. a record from readCapture. Only `data` is required. */
 export interface PacketRecord {

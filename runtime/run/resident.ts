@@ -12,11 +12,11 @@
 // verdict words, then the read region (grown only when one record/block is
 // larger than it, and never past the filter's memory cap).
 import * as fs from 'node:fs';
-import { CaptureError, CaptureParser, RecordColumns, type CaptureInfo, type CaptureRecord } from './capture-parse.js';
-import { ioError } from './capture.js';
-import { TRAPPED as TRAP, type FilterError, type ResidentFilter } from './filter.js';
-import { writeDescriptor } from './wasm-engine.js';
-import { LINKTYPE, LinkTypeError, ethernetHeaderLength, fixedHeaderLength, type Layer } from './link.js';
+import { CaptureError, CaptureParser, RecordColumns, type CaptureInfo, type CaptureRecord } from '../capture/parse.js';
+import { ioError } from '../capture/read.js';
+import { TRAPPED as TRAP, type FilterError, type ResidentFilter } from '../engine/filter.js';
+import { writeDescriptor } from '../engine/wasm.js';
+import { LINKTYPE, LinkTypeError, ethernetHeaderLength, fixedHeaderLength, type Layer } from '../capture/link.js';
 import type { Counts, VerdictName } from './run.js';
 
 const DESC = 16;

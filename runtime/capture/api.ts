@@ -1,9 +1,9 @@
 // The library's capture entry points: reading from a path, URL, stream or
 // bytes in memory, and writing a whole sequence of records in one call.
 import { fileURLToPath } from 'node:url';
-import { CaptureReader, openCapture, type CaptureRecord } from './capture.js';
-import { createCaptureWriter, type CaptureWriterOptions, type WritableRecord } from './capture-writer.js';
-import { OptionsError } from './options.js';
+import { CaptureReader, openCapture, type CaptureRecord } from './read.js';
+import { createCaptureWriter, type CaptureWriterOptions, type WritableRecord } from './write.js';
+import { OptionsError } from '../api/options.js';
 
 /** Where readCapture reads from. */
 export type CaptureSource = string | URL | Uint8Array | NodeJS.ReadableStream | AsyncIterable<Uint8Array>;

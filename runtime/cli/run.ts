@@ -1,12 +1,12 @@
 // `luapf run`: load the filter, run it over the captures, report.
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { createCaptureWriter, writerFormatFor, type CaptureWriter } from './capture-writer.js';
-import type { CaptureInfo, CaptureRecord } from './capture.js';
-import { ScriptError } from './errors.js';
+import { createCaptureWriter, writerFormatFor, type CaptureWriter } from '../capture/write.js';
+import type { CaptureInfo, CaptureRecord } from '../capture/read.js';
+import { ScriptError } from '../errors.js';
 import { EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK } from './exit-codes.js';
-import { EngineUnavailableError, loadFilter, type EngineChoice, type LoadedFilter } from './load.js';
-import { runCaptures, type Layer, type OnError, type RunSummary } from './run.js';
-import { VerifyingFilter } from './verify.js';
+import { EngineUnavailableError, loadEngine, type EngineChoice, type LoadedFilter } from '../engine/load.js';
+import { runCaptures, type Layer, type OnError, type RunSummary } from '../run/run.js';
+import { VerifyingFilter } from '../engine/verify.js';
 
 export interface RunCommandOptions {
   write?: string;
@@ -22,8 +22,8 @@ export interface RunCommandOptions {
 
 /** --verify: the compiled filter decides, the interpreter checks it on every packet. */
 async function loadVerifyingFilter(path: string, fuel: number): Promise<LoadedFilter & VerifyingFilter> {
-  const compiled = await loadFilter({ path, engine: 'wasm', limits: { fuel } });
-  const interpreted = await loadFilter({ path, engine: 'lua', limits: { fuel } });
+  const compiled = await loadEngine({ path, engine: 'wasm', limits: { fuel } });
+  const interpreted = await loadEngine({ path, engine: 'lua', limits: { fuel } });
   return Object.assign(new VerifyingFilter(compiled, interpreted), { reasons: [] });
 }
 
@@ -52,7 +52,7 @@ export async function runCommand(filterPath: string, captures: string[], opts: R
   try {
     filter = opts.verify
       ? await loadVerifyingFilter(filterPath, opts.fuel)
-      : await loadFilter({ path: filterPath, engine: opts.engine, limits: { fuel: opts.fuel } });
+      : await loadEngine({ path: filterPath, engine: opts.engine, limits: { fuel: opts.fuel } });
   } catch (e) {
     const message = describeLoadError(e);
     if (message === undefined) throw e;

@@ -3,7 +3,7 @@
 // compiler/ only for the commands that compile).
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
-import { MAX_PREFETCH } from './options.js';
+import { MAX_PREFETCH } from '../api/options.js';
 
 // Each command's module is imported when the command runs, so that
 // `luapf run x.wasm` loads neither the benchmark nor the compiler.
@@ -47,7 +47,7 @@ whose filter call failed (they take the --on-error verdict).
 Exit codes: 0 success, 1 bad input (script or capture), 2 usage,
 3 --verify found packets on which the engines disagree.`)
     .action(async (filter: string, captures: string[], opts) => {
-      const { runCommand } = await import('./cli-run.js');
+      const { runCommand } = await import('./run.js');
       process.exitCode = await runCommand(filter, captures, opts);
     });
 
@@ -64,7 +64,7 @@ Exit codes: 0 success, 1 bad input (script or capture), 2 usage,
     .addHelpText('after', `
 Exit codes: 0 compiled, 1 the script has a syntax error or is outside the compiled subset (every reason is listed), 2 usage.`)
     .action(async (filter: string, opts) => {
-      const { compileCommand } = await import('./cli-compile.js');
+      const { compileCommand } = await import('./compile.js');
       process.exitCode = await compileCommand(filter, { ...opts, optimize: Number(opts.optimize) });
     });
 
@@ -76,7 +76,7 @@ Exit codes: 0 compiled, 1 the script has a syntax error or is outside the compil
     .addHelpText('after', `
 Exit codes: 0 checked (either engine), 1 syntax error, 2 usage.`)
     .action(async (filter: string, opts) => {
-      const { checkCommand } = await import('./cli-compile.js');
+      const { checkCommand } = await import('./compile.js');
       process.exitCode = await checkCommand(filter, opts);
     });
 
@@ -98,7 +98,7 @@ Exit codes: 0 success, 1 bad input, 2 usage, 3 engines disagree on an accept cou
       if (!inputs.some((p) => /\.(lua|wasm)$/i.test(p))) {
         cmd.error('error: give at least one filter (.lua or .wasm)', { exitCode: EXIT_USAGE });
       }
-      const { benchCommand } = await import('./cli-bench.js');
+      const { benchCommand } = await import('./bench.js');
       process.exitCode = await benchCommand(inputs, opts);
     });
 

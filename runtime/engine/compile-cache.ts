@@ -13,7 +13,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync,
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CompileResult } from '../compiler/index.js';
+import type { CompileResult } from '../../compiler/index.js';
 
 /** Bumped when the cache's layout or key changes. */
 const CACHE_FORMAT = 1;
@@ -38,7 +38,7 @@ let fingerprint: string | undefined;
 /** Names, sizes and mtimes of the compiler's files: changes whenever the compiler does. */
 export function compilerFingerprint(): string {
   if (fingerprint !== undefined) return fingerprint;
-  const root = fileURLToPath(new URL('../compiler/', import.meta.url));
+  const root = fileURLToPath(new URL('../../compiler/', import.meta.url));
   const hash = createHash('sha256');
   const walk = (dir: string): void => {
     let names: string[];
@@ -114,7 +114,7 @@ export async function compileCached(
     }
   }
   cacheStats.misses++;
-  const { compile } = await import('../compiler/index.js');
+  const { compile } = await import('../../compiler/index.js');
   const result = await compile(source, { file: request.file, fuel: request.fuel });
   if (result.ok && dir !== undefined && result.wasm.length > 0) writeEntry(dir, key, result.wasm);
   return result;

@@ -208,7 +208,7 @@ export class WasmFilter implements Filter, ResidentFilter {
     return this.maxPages * PAGE - this.heapBase;
   }
 
-  /** The zero-copy path of runtime/run.ts: this module's memory, driven in place. */
+  /** The zero-copy path of runtime/run/run.ts: this module's memory, driven in place. */
   resident(): ResidentFilter | undefined {
     return this.closed ? undefined : this;
   }

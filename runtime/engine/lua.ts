@@ -1,5 +1,5 @@
 // The reference engine: a full Lua 5.4 (Wasmoon) per filter, with the `data`
-// library implemented in Lua (runtime/data-lib.ts).
+// library implemented in Lua (runtime/engine/data-lib.ts).
 //
 // Hot path: one JS→Wasm call per sub-batch of up to MAX_BATCH packets. The
 // packets go into the Lua heap back to back as ONE Lua string
@@ -20,7 +20,7 @@
 // single C call (a pathological str:match) is not interrupted.
 import { DEFAULT_LIMITS, ERROR, type Filter, type FilterError, type FilterLimits, type PacketBatch } from './filter.js';
 import { DATA_LIB_LUA } from './data-lib.js';
-import { ScriptError } from './errors.js';
+import { ScriptError } from '../errors.js';
 import { LUA_OK, LUA_TSTRING, loadLuaModule, type LuaApi, type LuaModule, type LuaState, type Ptr } from './lua-raw.js';
 
 /** packets per call into Lua (the trampoline preallocates this many slots) */

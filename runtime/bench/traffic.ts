@@ -2,7 +2,7 @@
 // that `luapf bench FILTER` works on a fresh clone with no capture at hand.
 // A mix of IPv4/IPv6 TCP, UDP and ICMP whose payloads exercise the example
 // filters: SSH banners (some OpenSSH_6.4), HTTP requests, DNS queries, RTP.
-import type { CaptureRecord } from './capture.js';
+import type { CaptureRecord } from '../capture/read.js';
 
 const LINKTYPE_RAW = 101;
 

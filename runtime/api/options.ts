@@ -1,8 +1,8 @@
 // Validation of the library's options: every public entry point checks its
 // options up front and throws OptionsError naming the option, so a typo
 // fails at the call site instead of deep inside an engine.
-import type { EngineChoice } from './load.js';
-import type { Layer, OnError } from './run.js';
+import type { EngineChoice } from '../engine/load.js';
+import type { Layer, OnError } from '../run/run.js';
 
 /** A bad option value given to the library (a RangeError, so `instanceof RangeError` works too). */
 export class OptionsError extends RangeError {

@@ -3,14 +3,14 @@
 // has to be compiled, so running a .wasm never loads binaryen.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { ScriptError } from './errors.js';
+import { ScriptError } from '../errors.js';
 import { compileCached } from './compile-cache.js';
 import type { EngineName, Filter, FilterLimits } from './filter.js';
-import { WasmFilter } from './wasm-engine.js';
+import { WasmFilter } from './wasm.js';
 
 // Wasmoon costs ~0.4 s to import: a compiled filter must not pay for it.
-async function createLuaFilter(...args: Parameters<typeof import('./lua-engine.js').createLuaFilter>) {
-  const { createLuaFilter: create } = await import('./lua-engine.js');
+async function createLuaFilter(...args: Parameters<typeof import('./lua.js').createLuaFilter>) {
+  const { createLuaFilter: create } = await import('./lua.js');
   return create(...args);
 }
 
@@ -53,9 +53,9 @@ function withReasons<F extends Filter>(filter: F, reasons: readonly string[]): F
   return Object.assign(filter, { reasons });
 }
 
-export async function loadFilter(options: LoadOptions): Promise<LoadedFilter> {
+export async function loadEngine(options: LoadOptions): Promise<LoadedFilter> {
   const raw = options.source ?? (options.path !== undefined ? readFileSync(options.path) : undefined);
-  if (raw === undefined) throw new TypeError('loadFilter needs a path or a source');
+  if (raw === undefined) throw new TypeError('loadEngine needs a path or a source');
   const name = options.name ?? (options.path !== undefined ? basename(options.path) : 'filter.lua');
   const engine = options.engine ?? 'auto';
   const bytes = typeof raw === 'string' ? Buffer.from(raw, 'latin1') : raw;
@@ -70,7 +70,7 @@ export async function loadFilter(options: LoadOptions): Promise<LoadedFilter> {
   const source = Buffer.from(bytes).toString('latin1');
   if (engine === 'lua') return withReasons(await createLuaFilter(source, name, options.limits), []);
 
-  // Compiles through the disk cache (runtime/compile-cache.ts), which imports the compiler only on a miss.
+  // Compiles through the disk cache (runtime/engine/compile-cache.ts), which imports the compiler only on a miss.
   const result = await compileCached(source, { file: name, fuel: options.limits?.fuel }, { cache: options.cache });
   if (result.ok) return withReasons(new WasmFilter(result.wasm, options.limits), []);
   const syntax = result.stage === 'parse' ? result.errors[0] : undefined;
