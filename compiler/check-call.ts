@@ -3,13 +3,14 @@
 // constant-table indexing, calls of script functions and of the few compiled
 // builtins.
 import type * as L from 'luaparse';
-import type { Ann, Call, Checker, FnInfo, State } from './check.js';
+import type { Ann, FnInfo } from './check-result.js';
+import type { Call, Checker, State } from './check.js';
 import {
   BOTTOM, BUILTIN, Const, DATA, FALSY, FUNC, FieldDef, INT, LAYOUT, LSet, LayoutDef, NIL, NO_LAYOUT, NUM, STATIC,
-  STR, TABLE, TableDef, Ty, VIEW, constTy, join, only, without, FALSE, TRUE, FLOAT,
+  STR, TABLE, TableDef, Ty, VIEW, constTy, join, lsEq, lsJoin, only, without, FALSE, TRUE, FLOAT,
 } from './types.js';
-import { lsEq, lsJoin } from './check.js';
-import { STRING_METHODS, checkStringCall, isStringBuiltin } from './strings/check.js';
+import { STRING_METHODS, isStringBuiltin } from './strings/builtins.js';
+import { checkStringCall } from './strings/check.js';
 import { checkSequenceCall, mutableOf, mutableRead } from './tables/mutable-check.js';
 
 const COMPILED_BUILTINS = new Set(['require', 'error', 'assert', 'pcall', 'math.min', 'math.max', 'math.abs', 'math.type', 'data.layout']);

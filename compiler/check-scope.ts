@@ -3,7 +3,8 @@
 // and records constructs that are outside the compiled subset wherever they
 // appear (reported once inference is final).
 import type * as L from 'luaparse';
-import type { Checker, FnInfo, Var } from './check.js';
+import type { FnInfo, Var } from './check-result.js';
+import type { Checker } from './check.js';
 import { constTy } from './types.js';
 import { resolveLabels } from './labels.js';
 import { isGmatchLoop } from './strings/check.js';

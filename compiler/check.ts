@@ -4,79 +4,20 @@
 // fixpoint over the whole program); the layout attached to each data view is
 // tracked flow-sensitively, so field reads resolve to bit offsets here.
 import type * as L from 'luaparse';
+import type { Ann, CheckResult, FnInfo, Reason, Var } from './check-result.js';
 import type { ParseResult } from './parse.js';
 import { declNodeOf, resolveNames } from './check-scope.js';
 import type { LabelMap } from './labels.js';
-import { checkConcat, checkGmatchFor, extraResults, isGmatchLoop, type PatternInfo } from './strings/check.js';
-import { multipleResults } from './check-call.js';
+import { checkConcat, checkGmatchFor, extraResults, isGmatchLoop } from './strings/check.js';
+import { exactPow } from './consts.js';
 import { tableBorder, unrollConstantLoops } from './tables/unroll.js';
-import { addExtraReturns } from './tables/multi.js';
+import { addExtraReturns } from './check-returns.js';
 import { mutableConstructors, mutableOf, mutableTable, storeTarget, storeValue } from './tables/mutable-check.js';
-import { callArgs, checkCall, checkIndex, checkMember, fieldType, layoutArg, makeLayout } from './check-call.js';
+import { callArgs, checkCall, checkIndex, checkMember, fieldType, layoutArg, makeLayout, multipleResults } from './check-call.js';
 import {
   BOTTOM, BUILTIN, Const, DATA, FALSE, FALSY, FLOAT, FUNC, FieldDef, INT, LAYOUT, LSet, LayoutDef, NIL,
-  NO_LAYOUT, NUM, STATIC, STR, TABLE, TRUE, TableDef, Ty, VIEW, constTy, join, only, repOf, tyEq, without,
+  NO_LAYOUT, NUM, STATIC, STR, TABLE, TRUE, TableDef, Ty, VIEW, constTy, join, lsEq, lsJoin, only, repOf, tyEq, without,
 } from './types.js';
-
-export interface Reason { line: number; column: number; message: string }
-
-export interface Var {
-  id: number;
-  name: string;
-  /** owning function; null for Lua globals */
-  fn: FnInfo | null;
-  kind: 'local' | 'param' | 'global';
-  ty: Ty;
-  /** assigned anywhere other than its declaration */
-  reassigned: boolean;
-  line: number;
-  column: number;
-}
-
-export interface FnInfo {
-  id: number;
-  name: string;
-  node: L.FunctionDeclaration | L.Chunk;
-  parent: FnInfo | null;
-  params: Var[];
-  retTy: Ty;
-  retLayouts: Set<number>;
-  /** types of the return values after the first (tables/multi.ts); empty: one value */
-  extraRet: Ty[];
-  paramEntry: Set<number>[];
-  paramExit: Set<number>[];
-  calls: number;
-}
-
-export interface Ann {
-  ty: Ty;
-  /** layouts the view value may carry */
-  ls?: LSet;
-  /** resolved field of a view field read (null: always nil) */
-  field?: FieldDef | null;
-  var?: Var;
-  callee?: FnInfo;
-  builtin?: string;
-  /** constant pattern of string.find / string.match */
-  pattern?: PatternInfo & { plain: boolean };
-  /** the call may give more than one value (find, match with captures) */
-  multi?: boolean;
-}
-
-export interface CheckResult {
-  ok: boolean;
-  reasons: Reason[];
-  fns: FnInfo[];
-  main: FnInfo;
-  filter: FnInfo | null;
-  vars: Var[];
-  ann: Map<L.Node, Ann>;
-  declVar: Map<L.Node, Var>;
-  layouts: LayoutDef[];
-  tables: TableDef[];
-  /** goto targets (labels.ts) */
-  labels: LabelMap;
-}
 
 const BUILTINS = new Set(['require', 'error', 'assert', 'math', 'type', 'tostring', 'tonumber', 'print', 'pcall',
   'string', 'table', 'select', 'ipairs', 'pairs', 'next', 'rawget', 'rawset', 'rawequal', 'rawlen', 'setmetatable',
@@ -84,13 +25,6 @@ const BUILTINS = new Set(['require', 'error', 'assert', 'math', 'type', 'tostrin
 
 export type State = { layouts: Map<Var, Set<number>>; dead: boolean };
 export type Call = L.CallExpression | L.TableCallExpression | L.StringCallExpression;
-
-export function lsJoin(a: Iterable<number> | undefined, b: Iterable<number> | undefined): Set<number> {
-  const s = new Set<number>(a ?? []);
-  for (const x of b ?? []) s.add(x);
-  return s;
-}
-export const lsEq = (a: LSet, b: LSet) => a.size === b.size && [...a].every((x) => b.has(x));
 
 export function check(p: ParseResult): CheckResult {
   unrollConstantLoops(p);
@@ -159,7 +93,7 @@ export class Checker {
 
   newFn(name: string, node: L.FunctionDeclaration | L.Chunk, parent: FnInfo | null): FnInfo {
     const f: FnInfo = { id: this.fns.length, name, node, parent, params: [], retTy: BOTTOM, retLayouts: new Set(), extraRet: [],
-      paramEntry: [], paramExit: [], calls: 0 };
+      paramEntry: [], paramExit: [] };
     this.fns.push(f);
     return f;
   }
@@ -572,19 +506,6 @@ export class Checker {
   layoutArg(node: L.Expression, a: Ann): number | null { return layoutArg(this, node, a); }
   makeLayout(node: L.Node, t: TableDef): number | null { return makeLayout(this, node, t); }
   call(e: Call, st: State): Ann { return checkCall(this, e, st); }
-}
-
-/** base^exp for constant integral operands when the result is exact in a double (so C's pow agrees). */
-export function exactPow(a?: Const, b?: Const): number | null {
-  const int = (c?: Const) => (c?.k === 'int' ? c.v : c?.k === 'float' && Number.isInteger(c.v) && Math.abs(c.v) < 2 ** 53 ? BigInt(c.v) : null);
-  const x = int(a), n = int(b);
-  if (x === null || n === null || n < 0n || n > 1100n) return null;
-  // BigInt has no -0: pow(-0.0, n) is -0.0 for odd n
-  if (x === 0n && n > 0n) return a?.k === 'float' && Object.is(a.v, -0) && n % 2n === 1n ? -0 : 0;
-  const r = x ** n;
-  const abs = r < 0n ? -r : r;
-  if (abs < 1n << 53n || (abs & (abs - 1n)) === 0n && abs < 1n << 1023n) return Number(r);
-  return null;
 }
 
 void INT; void FLOAT; void TRUE;

@@ -2,8 +2,10 @@
 // its result or its errors as data. binaryen is imported only by compile()
 // when it reaches codegen, so parse/check stay cheap.
 import { createHash } from 'node:crypto';
-import { check, type CheckResult, type Reason } from './check.js';
-import { FUEL_MESSAGE, lower } from './lower.js';
+import type { CheckResult, Reason } from './check-result.js';
+import { check } from './check.js';
+import { FUEL_MESSAGE } from './lower-base.js';
+import { lower } from './lower.js';
 import { parse, formatError, type ParseResult, type SourceError } from './parse.js';
 import { printModule, type IRModule } from './ir.js';
 import { tyName } from './types.js';

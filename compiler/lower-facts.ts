@@ -4,7 +4,7 @@
 // per function, only for the function's own locals (a call cannot change
 // them), and are dropped where the variable is assigned and at loop heads.
 import type * as L from 'luaparse';
-import type { Var } from './check.js';
+import type { Var } from './check-result.js';
 import type { Lowerer } from './lower.js';
 import { FALSY, NIL } from './types.js';
 

@@ -1,11 +1,11 @@
 // Pass 3b: data views in lower.ts — layout field reads (bounds-checked bit
 // extraction), `d:segment(o, len)`, and indexing constant tables.
 import type * as L from 'luaparse';
-import { NIL_VIEW, type Lowerer, type Val } from './lower.js';
+import { NIL_VIEW, wtypes, type Val } from './lower-base.js';
+import type { Lowerer } from './lower.js';
 import { type Expr, and, bin, cond, i32, i64, not, un } from './ir.js';
 import { FALSE, FLOAT, FieldDef, INT, NIL, STR, TAG, TRUE, Ty, VIEW, constTy, luaTypeName, repOf } from './types.js';
 import { lowerEq } from './lower-ops.js';
-import { wtypes } from './lower.js';
 import { lowerMutableRead } from './tables/mutable-lower.js';
 
 /** Reads a layout field: integer when every bit lies inside the view, else nil. */

@@ -2,8 +2,9 @@
 // static type allows (see types.ts `repOf`); runtime checks, error sites and
 // fuel points become explicit IR statements.
 import type * as L from 'luaparse';
-import type { Ann, CheckResult, FnInfo, Reason, Var } from './check.js';
+import type { Ann, CheckResult, FnInfo, Reason, Var } from './check-result.js';
 import type { ParseResult } from './parse.js';
+import { FUEL_MESSAGE, NIL_VIEW, wtypes, type Val } from './lower-base.js';
 import {
   Expr, IRFunc, IRGlobal, IRModule, Site, Stmt, WType, and, assume, bin, printExpr, readsOnly, cond, exprSize, f64, i32, i64, not, or, readsGlobal, un,
 } from './ir.js';
@@ -19,18 +20,10 @@ import { helperFuncs } from './lower-helpers.js';
 import { recursiveFns } from './callgraph.js';
 import { factsOf, withFacts } from './lower-facts.js';
 import { lowerSegment, lowerTableIndex, readField } from './lower-view.js';
-import { storeExtraReturns } from './tables/multi.js';
+import { storeExtraReturns } from './lower-returns.js';
 import { lowerCall } from './lower-call.js';
 import { lowerMutableRead, lowerSequenceLength } from './tables/mutable-lower.js';
-export { readBits } from './lower-view.js';
 
-export type Val =
-  | { rep: 'none'; ty: Ty }
-  | { rep: 'bool' | 'int' | 'float' | 'view'; e: Expr; ty: Ty }
-  | { rep: 'dyn'; tag: Expr; val: Expr; ty: Ty };
-
-export const NIL_VIEW = -1n;
-export const FUEL_MESSAGE = 'fuel exhausted';
 /** largest expression (IR nodes) that `keep` duplicates instead of storing */
 const KEEP_INLINE = 32;
 /** largest value (IR nodes) a never-reassigned local holds as an expression instead of a Wasm local */
@@ -38,16 +31,6 @@ const ALIAS_INLINE = 16;
 
 /** where a variable lives; `expr`: a never-reassigned local whose (pure) value is recomputed at each use */
 type Storage = { kind: 'local'; ids: number[] } | { kind: 'global'; names: string[] } | { kind: 'none' } | { kind: 'expr'; val: Val };
-
-export function wtypes(rep: Rep): WType[] {
-  switch (rep) {
-    case 'none': return [];
-    case 'bool': return ['i32'];
-    case 'int': case 'view': return ['i64'];
-    case 'float': return ['f64'];
-    case 'dyn': return ['i32', 'i64'];
-  }
-}
 
 export function lower(p: ParseResult, c: CheckResult): { ok: true; ir: IRModule } | { ok: false; reasons: Reason[] } {
   const l = new Lowerer(p, c);

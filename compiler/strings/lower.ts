@@ -4,14 +4,14 @@
 // the 'view' representation; nil is NIL_VIEW. Matchers write their captures
 // to the CAPS scratch area, so capture reads are kept in locals at once.
 import type * as L from 'luaparse';
-import type { Ann } from '../check.js';
-import type { Lowerer, Val } from '../lower.js';
+import type { Ann } from '../check-result.js';
+import type { Val } from '../lower-base.js';
+import type { Lowerer } from '../lower.js';
 import { type Expr, type Stmt, bin, cond, f64, i32, i64, un } from '../ir.js';
 import { FALSE, FLOAT, INT, NIL, STR, TAG, TRUE, Ty, VIEW, luaTypeName, repOf } from '../types.js';
-import { CAPS, OOM_MESSAGE, OOM_STR } from './layout.js';
-import { constString } from './check.js';
+import { constString } from '../consts.js';
+import { CAPS, NIL_STR, OOM_MESSAGE, OOM_STR } from './layout.js';
 
-const NIL_STR = -1n;
 /** [name, bytes, mode] of each matcher a module needs */
 export interface IRPattern { name: string; bytes: Uint8Array; mode: 'match' | 'find' | 'plain' | 'gmatch' }
 
