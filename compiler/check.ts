@@ -10,7 +10,7 @@ import { declNodeOf, resolveNames } from './check-scope.js';
 import type { LabelMap } from './labels.js';
 import { checkConcat, checkGmatchFor, extraResults, isGmatchLoop } from './strings/check.js';
 import { exactPow } from './consts.js';
-import { tableBorder, unrollConstantLoops } from './tables/unroll.js';
+import { tableBorder } from './tables/unroll.js';
 import { addExtraReturns } from './check-returns.js';
 import { mutableConstructors, mutableOf, mutableTable, storeTarget, storeValue } from './tables/mutable-check.js';
 import { callArgs, checkCall, checkIndex, checkMember, fieldType, layoutArg, makeLayout, multipleResults } from './check-call.js';
@@ -26,8 +26,8 @@ const BUILTINS = new Set(['require', 'error', 'assert', 'math', 'type', 'tostrin
 export type State = { layouts: Map<Var, Set<number>>; dead: boolean };
 export type Call = L.CallExpression | L.TableCallExpression | L.StringCallExpression;
 
+/** Pass 2 (after tables/unroll.ts has rewritten constant-table loops): the script's types, or why it does not compile. */
 export function check(p: ParseResult): CheckResult {
-  unrollConstantLoops(p);
   return new Checker(p).run();
 }
 
