@@ -15,6 +15,8 @@ import { checkSequenceCall, mutableOf, mutableRead } from './tables/mutable-chec
 
 const COMPILED_BUILTINS = new Set(['require', 'error', 'assert', 'pcall', 'math.min', 'math.max', 'math.abs', 'math.type', 'data.layout']);
 const BOOL_MASK = FALSE | TRUE;
+/** Largest offset and length of a layout field (2^40 bits is far past any packet): lower adds the two in i64 without overflow. */
+const MAX_FIELD_EXTENT = 1n << 40n;
 
 export function checkMember(ck: Checker, e: L.MemberExpression, st: State): Ann {
   const b = ck.expr(e.base, st);
@@ -114,7 +116,7 @@ export function makeLayout(ck: Checker, node: L.Node, t: TableDef): number | nul
     const get = (pos: bigint, name: string) =>
       ents.find((x) => x.key.k === 'str' && x.key.v === name)?.value ?? ents.find((x) => x.key.k === 'int' && x.key.v === pos)?.value;
     const off = get(1n, 'offset'), len = get(2n, 'length'), typ = get(3n, 'type'), end = get(4n, 'endian');
-    if (off?.k !== 'int' || len?.k !== 'int' || off.v < 0n || len.v < 0n || off.v > 1n << 40n || len.v > 1n << 40n) {
+    if (off?.k !== 'int' || len?.k !== 'int' || off.v < 0n || len.v < 0n || off.v > MAX_FIELD_EXTENT || len.v > MAX_FIELD_EXTENT) {
       ck.reason(node, `layout field '${key.v}' needs integer offset and length`); continue;
     }
     const kind = typ?.k === 'str' && typ.v.startsWith('s') ? 'string' : 'number';

@@ -19,6 +19,24 @@ import {
   NO_LAYOUT, NUM, STATIC, STR, TABLE, TRUE, TableDef, Ty, VIEW, constTy, join, lsEq, lsJoin, only, repOf, tyEq, without,
 } from './types.js';
 
+/**
+ * Rounds of whole-program inference. Types and layout sets only grow, so a
+ * round that changes nothing is the fixpoint; scripts reach it in a few
+ * rounds (one more per value flowing backwards: into a function defined
+ * earlier, around a loop), and the bound caps compile time. Reaching it is
+ * not reported: a script needing more rounds keeps types that are too narrow.
+ */
+const MAX_INFERENCE_ROUNDS = 30;
+/**
+ * Rounds of a loop body within one inference round, until the layouts views
+ * carry at the loop head stop changing. A view's layout changes only at a
+ * `:layout()` call or a call it is passed to, so a couple of rounds settle a
+ * loop; the bound makes sure nested loops end (reaching it is not reported).
+ */
+const MAX_LOOP_ROUNDS = 10;
+/** The exponents lower computes exactly for non-constant bases (1, x, x*x agree with C's pow); other `^` stay interpreted. */
+const COMPILED_EXPONENTS = [0, 1, 2];
+
 const BUILTINS = new Set(['require', 'error', 'assert', 'math', 'type', 'tostring', 'tonumber', 'print', 'pcall',
   'string', 'table', 'select', 'ipairs', 'pairs', 'next', 'rawget', 'rawset', 'rawequal', 'rawlen', 'setmetatable',
   'getmetatable', 'xpcall', 'utf8']);
@@ -73,7 +91,7 @@ export class Checker {
       if (f.params[1]) f.params[1].ty = { m: INT };
       for (const p of f.params.slice(2)) p.ty = constTy({ k: 'nil' });
     }
-    for (let i = 0; i < 30; i++) {
+    for (let i = 0; i < MAX_INFERENCE_ROUNDS; i++) {
       this.changed = false;
       this.inferAll();
       if (!this.changed) break;
@@ -213,7 +231,7 @@ export class Checker {
 
   loop(st: State, body: () => State): void {
     // iterate the body until the layout state at its head is stable
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < MAX_LOOP_ROUNDS; i++) {
       const before = this.cloneSt(st);
       const out = body();
       this.mergeInto(st, out);
@@ -482,8 +500,8 @@ export class Checker {
         this.numResult(e, [a, b]);
         const p = exactPow(a.c, b.c);
         if (p !== null) return this.set(e, { ty: constTy({ k: 'float', v: p }) });
-        if (!(b.c && (b.c.k === 'int' || b.c.k === 'float') && [0, 1, 2].includes(Number(b.c.v))))
-          this.reason(e, "'^' with an exponent other than the constants 0, 1, 2");
+        if (!(b.c && (b.c.k === 'int' || b.c.k === 'float') && COMPILED_EXPONENTS.includes(Number(b.c.v))))
+          this.reason(e, `'^' with an exponent other than the constants ${COMPILED_EXPONENTS.join(', ')}`);
         return this.set(e, { ty: { m: FLOAT } });
       }
       case '&': case '|': case '~': case '<<': case '>>':

@@ -3,7 +3,11 @@
 // definition, so the two passes cannot disagree on a folded result.
 import type { Const } from './types.js';
 
-/** Largest exponent exactPow folds: 2^1100 is past the double range, so any larger one is inexact or infinite anyway. */
+/**
+ * Largest exponent exactPow folds: with a base of 2 or more the power is past
+ * the double range long before (2^1024), and the bound keeps the BigInt
+ * power small; a base of ±1 beyond it is left unfolded.
+ */
 const MAX_EXACT_EXPONENT = 1100n;
 
 /** base^exp for constant integral operands when the result is exact in a double (so C's pow agrees). */

@@ -11,7 +11,7 @@ import { lower } from './lower.js';
 import { parse, formatError, type ParseResult, type SourceError } from './parse.js';
 import { printModule, type IRModule } from './ir.js';
 import { unrollConstantLoops } from './tables/unroll.js';
-import { tyName } from './types.js';
+import { NIL, tyName } from './types.js';
 
 export { parse, formatError, type SourceError, type Reason };
 
@@ -226,7 +226,8 @@ function dumpAst(p: ParseResult): string {
 
 function dumpCheck(c: CheckResult): string {
   const out: string[] = [];
-  for (const v of c.vars) if (v.kind !== 'global' || v.ty.m !== 1)
+  // a global never assigned (a builtin the script names: math, string, ...) is only nil: not listed
+  for (const v of c.vars) if (v.kind !== 'global' || v.ty.m !== NIL)
     out.push(`${v.line}:${v.column}: ${v.kind} ${v.name}: ${tyName(v.ty)}`);
   for (const f of c.fns) out.push(`function ${f.name}: returns ${tyName(f.retTy)}`);
   for (const l of c.layouts) out.push(`layout #${l.id} (${l.line}:${l.column}): ` +

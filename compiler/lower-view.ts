@@ -14,7 +14,7 @@ export function readField(l: Lowerer, view: Expr, f: FieldDef | null, ty: Ty, kn
   if (f?.kind === 'string') {
     // the field's bytes, in place: nil unless they lie inside the view
     const k = l.keep({ rep: 'view', e: view, ty: { m: VIEW } }) as { e: Expr };
-    // offset and length are below 2^41 (check.ts), so their sum cannot wrap in i64
+    // offset and length are at most 2^40 (check-call.ts), so their sum cannot wrap in i64
     if (f.offset + f.length > 0xffffffff) return { rep: 'view', e: i64(NIL_VIEW), ty };
     const ok = bin('i64.ge_u', un('i64.extend_i32_u', un('i32.wrap_i64', k.e, 'i32'), 'i64'), i64(BigInt(f.offset + f.length)));
     const packed = bin('i64.or', bin('i64.shl', bin('i64.add', bin('i64.shr_u', k.e, i64(32n)), i64(BigInt(f.offset))), i64(32n)), i64(BigInt(f.length)));
