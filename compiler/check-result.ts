@@ -27,8 +27,9 @@ export interface Var {
   ty: Ty;
   /** assigned anywhere other than its declaration */
   reassigned: boolean;
-  /** position of the declaration (of the first use, for a global) */
+  /** line of the declaration (of the first use, for a global) */
   line: number;
+  /** its column, from 1 */
   column: number;
 }
 

@@ -8,8 +8,11 @@ import { FALSE, FLOAT, FieldDef, INT, NIL, STR, TAG, TRUE, Ty, VIEW, constTy, lu
 import { lowerEq } from './lower-ops.js';
 import { lowerMutableRead } from './tables/mutable-lower.js';
 
-/** Reads a layout field: integer when every bit lies inside the view, else nil. */
-/** `known`: bytes the view is known to have (an earlier test of a field further in succeeded). */
+/**
+ * Reads a layout field: integer when every bit lies inside the view, else nil
+ * (a string field: its bytes in place, else nil). `known`: bytes the view is
+ * known to have (an earlier test of a field further in succeeded).
+ */
 export function readField(l: Lowerer, view: Expr, f: FieldDef | null, ty: Ty, known = 0): Val {
   if (f?.kind === 'string') {
     // the field's bytes, in place: nil unless they lie inside the view

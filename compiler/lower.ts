@@ -46,9 +46,11 @@ export class Lowerer {
   globals: IRGlobal[] = [];
   storage = new Map<Var, Storage>();
   strings = new Map<string, number>();
-  /** constant strings (data segment), matchers, and whether the string runtime is needed */
+  /** constant strings (the data segment) */
   pool = new ConstPool();
+  /** the pattern matchers codegen emits */
   patterns: IRPattern[] = [];
+  /** whether the module needs the string runtime */
   usesStrings = false;
   /** number of mutable tables, once code uses one (tables/mutable-lower.ts) */
   tableCount = 0;
