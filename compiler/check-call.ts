@@ -6,9 +6,10 @@ import type * as L from 'luaparse';
 import type { Ann, FnInfo } from './check-result.js';
 import type { Call, Checker, State } from './check.js';
 import {
-  BOTTOM, BUILTIN, Const, DATA, FALSY, FUNC, FieldDef, INT, LAYOUT, LSet, LayoutDef, NIL, NO_LAYOUT, NUM, STATIC,
+  BOTTOM, BUILTIN, DATA, FALSY, FUNC, FieldDef, INT, LAYOUT, LSet, LayoutDef, NIL, NO_LAYOUT, NUM, STATIC,
   STR, TABLE, TableDef, Ty, VIEW, constTy, join, lsEq, lsJoin, only, without, FALSE, TRUE, FLOAT,
 } from './types.js';
+import { callArgs } from './parse.js';
 import { STRING_METHODS, isStringBuiltin } from './strings/builtins.js';
 import { checkStringCall } from './strings/check.js';
 import { checkSequenceCall, mutableOf, mutableRead } from './tables/mutable-check.js';
@@ -93,12 +94,6 @@ export function checkIndex(ck: Checker, e: L.IndexExpression, st: State): Ann {
   return ck.set(e, { ty: { m: NIL } });
 }
 
-export function callArgs(ck: Checker, e: L.CallExpression | L.TableCallExpression | L.StringCallExpression): L.Expression[] {
-  if (e.type === 'CallExpression') return e.arguments;
-  if (e.type === 'TableCallExpression') return [e.arguments];
-  return [e.argument];
-}
-
 export function layoutArg(ck: Checker, node: L.Expression, a: Ann): number | null {
   if (a.ty.c?.k === 'layout' && a.ty.m === LAYOUT) return a.ty.c.id;
   if (a.ty.c?.k === 'table' && a.ty.m === TABLE) return ck.makeLayout(node, ck.tables[a.ty.c.id]!);
@@ -132,7 +127,7 @@ export function makeLayout(ck: Checker, node: L.Node, t: TableDef): number | nul
 }
 
 export function checkCall(ck: Checker, e: L.CallExpression | L.TableCallExpression | L.StringCallExpression, st: State): Ann {
-  const args = ck.args(e);
+  const args = callArgs(e);
   const base = e.base;
   // method calls on views
   if (base.type === 'MemberExpression' && base.indexer === ':') {

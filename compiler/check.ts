@@ -13,9 +13,9 @@ import { exactPow } from './consts.js';
 import { tableBorder } from './tables/unroll.js';
 import { addExtraReturns } from './check-returns.js';
 import { mutableConstructors, mutableOf, mutableTable, storeTarget, storeValue } from './tables/mutable-check.js';
-import { callArgs, checkCall, checkIndex, checkMember, fieldType, layoutArg, makeLayout, multipleResults } from './check-call.js';
+import { checkCall, checkIndex, checkMember, fieldType, layoutArg, makeLayout, multipleResults } from './check-call.js';
 import {
-  BOTTOM, BUILTIN, Const, DATA, FALSE, FALSY, FLOAT, FUNC, FieldDef, INT, LAYOUT, LSet, LayoutDef, NIL,
+  BOTTOM, Const, FALSE, FALSY, FLOAT, FUNC, FieldDef, INT, LSet, LayoutDef, NIL,
   NO_LAYOUT, NUM, STATIC, STR, TABLE, TRUE, TableDef, Ty, VIEW, constTy, join, lsEq, lsJoin, only, repOf, tyEq, without,
 } from './types.js';
 
@@ -125,7 +125,6 @@ export class Checker {
 
   // ---- name resolution (check-scope.ts) -------------------------------------------
   deferred: [L.Node, string][] = [];
-  fnOfNode = new Map<L.Node, FnInfo>();
   labels: LabelMap = { labels: new Map(), gotos: new Map(), errors: [] };
   /** per function being inferred: layout states flowing to labels */
   pending = new Map<L.Node, State>();
@@ -520,10 +519,8 @@ export class Checker {
   member(e: L.MemberExpression, st: State): Ann { return checkMember(this, e, st); }
   fieldTy(e: L.Node, ls: LSet, name: string): Ty { return fieldType(this, e, ls, name); }
   index(e: L.IndexExpression, st: State): Ann { return checkIndex(this, e, st); }
-  args(e: Call): L.Expression[] { return callArgs(this, e); }
   layoutArg(node: L.Expression, a: Ann): number | null { return layoutArg(this, node, a); }
   makeLayout(node: L.Node, t: TableDef): number | null { return makeLayout(this, node, t); }
   call(e: Call, st: State): Ann { return checkCall(this, e, st); }
 }
 
-void INT; void FLOAT; void TRUE;

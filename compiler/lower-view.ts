@@ -57,7 +57,7 @@ export function lowerTableIndex(l: Lowerer, e: L.IndexExpression, ty: Ty): Val {
   return { ...result, ty } as Val;
 }
 
-export function lowerSegment(l: Lowerer, view: Expr, vals: Val[], args: L.Expression[], e: L.Node): Val {
+export function lowerSegment(l: Lowerer, view: Expr, vals: Val[], args: L.Expression[]): Val {
   const k = l.keep({ rep: 'view', e: view, ty: { m: VIEW } }) as { e: Expr };
   const len = un('i64.extend_i32_u', un('i32.wrap_i64', k.e, 'i32'), 'i64');
   const base = bin('i64.shr_u', k.e, i64(32n));
@@ -77,7 +77,6 @@ export function lowerSegment(l: Lowerer, view: Expr, vals: Val[], args: L.Expres
   const ok = !vals[1] ? bin('i64.lt_u', O.e, len) : and(and(bin('i64.ge_s', O.e, i64(0n)), bin('i64.lt_s', O.e, len)),
     and(bin('i64.ge_s', N.e, i64(0n)), bin('i64.le_s', N.e, bin('i64.sub', len, O.e))));
   const packed = bin('i64.or', bin('i64.shl', bin('i64.add', base, O.e), i64(32n)), N.e);
-  void e;
   return { rep: 'view', e: cond(ok, packed, i64(NIL_VIEW), 'i64'), ty: { m: VIEW | NIL } };
 }
 

@@ -9,7 +9,7 @@ import {
   Expr, IRFunc, IRGlobal, IRModule, Site, Stmt, WType, and, assume, bin, printExpr, readsOnly, cond, exprSize, f64, i32, i64, not, or, readsGlobal, un,
 } from './ir.js';
 import {
-  BOOL, Const, FALSE, FALSY, FLOAT, FieldDef, INT, NIL, NUM, Rep, STR, TAG, TRUE, Ty, VIEW, constTy, join,
+  Const, FALSE, FALSY, FLOAT, FieldDef, INT, NIL, Rep, STR, TAG, TRUE, Ty, VIEW, constTy,
   luaTypeName, repOf, tyName, without,
 } from './types.js';
 import { lowerArith, lowerCompare, lowerEq } from './lower-ops.js';
@@ -45,7 +45,6 @@ export class Lowerer {
   funcs: IRFunc[] = [];
   globals: IRGlobal[] = [];
   storage = new Map<Var, Storage>();
-  strings = new Map<string, number>();
   /** constant strings (the data segment) */
   pool = new ConstPool();
   /** the pattern matchers codegen emits */
@@ -92,12 +91,6 @@ export class Lowerer {
     return this.sites.length - 1;
   }
 
-  strId(s: string): number {
-    let id = this.strings.get(s);
-    if (id === undefined) { id = this.strings.size; this.strings.set(s, id); }
-    return id;
-  }
-
   ann(n: L.Node): Ann {
     const a = this.c.ann.get(n);
     if (!a) throw new Error(`internal: no type for ${n.type} at ${n.loc?.start.line}`);
@@ -113,7 +106,7 @@ export class Lowerer {
       if (rep === null) continue;
       if (rep === 'none') { this.storage.set(v, { kind: 'none' }); continue; }
       if (v.kind === 'global' || v.fn === this.c.main) {
-        const names = wtypes(rep).map((t, i) => `g${v.id}_${v.name}${i ? '_v' : ''}`);
+        const names = wtypes(rep).map((_, i) => `g${v.id}_${v.name}${i ? '_v' : ''}`);
         names.forEach((name, i) => this.globals.push({ name, ty: wtypes(rep)[i]!, init: zero(wtypes(rep)[i]!, rep === 'view') }));
         this.storage.set(v, { kind: 'global', names });
       }
@@ -542,7 +535,7 @@ export class Lowerer {
   // ---- views and constant tables (lower-view.ts) ----------------------------------------
   field(view: Expr, f: FieldDef | null, ty: Ty, known = 0): Val { return readField(this, view, f, ty, known); }
   tableIndex(e: L.IndexExpression, ty: Ty): Val { return lowerTableIndex(this, e, ty); }
-  segment(view: Expr, vals: Val[], args: L.Expression[], e: L.Node): Val { return lowerSegment(this, view, vals, args, e); }
+  segment(view: Expr, vals: Val[], args: L.Expression[]): Val { return lowerSegment(this, view, vals, args); }
 
   call(e: L.CallExpression | L.TableCallExpression | L.StringCallExpression, a: Ann): Val { return lowerCall(this, e, a); }
 
@@ -564,4 +557,3 @@ function zero(t: WType, view: boolean): Expr {
   return t === 'i32' ? i32(0) : t === 'i64' ? i64(view ? NIL_VIEW : 0n) : f64(0);
 }
 
-void BOOL; void NUM; void join;

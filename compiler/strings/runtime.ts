@@ -382,6 +382,6 @@ function emitFloatFormat(binaryen: B, m: M, alloc: (n: number) => number): void 
 }
 
 /** Statements that reset the arena (before each packet and before init). */
-export function arenaReset(binaryen: B, m: M, mem: StringMemory): number {
+export function arenaReset(m: M, mem: StringMemory): number {
   return m.global.set(ARENA_TOP, m.i32.const(mem.arenaBase));
 }
