@@ -3,6 +3,7 @@
 // (the join of everything a variable ever holds, found by iterating to a
 // fixpoint over the whole program); the layout attached to each data view is
 // tracked flow-sensitively, so field reads resolve to bit offsets here.
+// What it leaves for lower is the contract in check-result.ts.
 import type * as L from 'luaparse';
 import type { Ann, CheckResult, FnInfo, Reason, Var } from './check-result.js';
 import type { ParseResult } from './parse.js';

@@ -1,6 +1,7 @@
 // Pass 3: checked AST → typed IR. Every value gets the representation its
 // static type allows (see types.ts `repOf`); runtime checks, error sites and
-// fuel points become explicit IR statements.
+// fuel points become explicit IR statements. It reads only what check
+// left (check-result.ts), never the check pass itself.
 import type * as L from 'luaparse';
 import type { Ann, CheckResult, FnInfo, Reason, Var } from './check-result.js';
 import type { ParseResult } from './parse.js';
