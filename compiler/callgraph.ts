@@ -2,7 +2,7 @@
 // those pay fuel per call (docs/ABI.md); loops pay at their back edges, so a
 // script without recursion needs no per-call fuel at all.
 import type * as L from 'luaparse';
-import type { CheckResult, FnInfo } from './check.js';
+import type { CheckResult, FnInfo } from './check-result.js';
 
 /** Functions on a cycle of the call graph (they may recurse, so their calls cost fuel). */
 export function recursiveFns(c: CheckResult): Set<FnInfo> {

@@ -3,17 +3,21 @@
 // constant-table indexing, calls of script functions and of the few compiled
 // builtins.
 import type * as L from 'luaparse';
-import type { Ann, Call, Checker, FnInfo, State } from './check.js';
+import type { Ann, FnInfo } from './check-result.js';
+import type { Call, Checker, State } from './check.js';
 import {
-  BOTTOM, BUILTIN, Const, DATA, FALSY, FUNC, FieldDef, INT, LAYOUT, LSet, LayoutDef, NIL, NO_LAYOUT, NUM, STATIC,
-  STR, TABLE, TableDef, Ty, VIEW, constTy, join, only, without, FALSE, TRUE, FLOAT,
+  BOTTOM, BUILTIN, DATA, FALSY, FUNC, FieldDef, INT, LAYOUT, LSet, LayoutDef, NIL, NO_LAYOUT, NUM, STATIC,
+  STR, TABLE, TableDef, Ty, VIEW, constTy, join, lsEq, lsJoin, only, without, FALSE, TRUE, FLOAT,
 } from './types.js';
-import { lsEq, lsJoin } from './check.js';
-import { STRING_METHODS, checkStringCall, isStringBuiltin } from './strings/check.js';
+import { callArgs } from './parse.js';
+import { STRING_METHODS, isStringBuiltin } from './strings/builtins.js';
+import { checkStringCall } from './strings/check.js';
 import { checkSequenceCall, mutableOf, mutableRead } from './tables/mutable-check.js';
 
 const COMPILED_BUILTINS = new Set(['require', 'error', 'assert', 'pcall', 'math.min', 'math.max', 'math.abs', 'math.type', 'data.layout']);
 const BOOL_MASK = FALSE | TRUE;
+/** Largest offset and length of a layout field (2^40 bits is far past any packet): lower adds the two in i64 without overflow. */
+const MAX_FIELD_EXTENT = 1n << 40n;
 
 export function checkMember(ck: Checker, e: L.MemberExpression, st: State): Ann {
   const b = ck.expr(e.base, st);
@@ -90,12 +94,6 @@ export function checkIndex(ck: Checker, e: L.IndexExpression, st: State): Ann {
   return ck.set(e, { ty: { m: NIL } });
 }
 
-export function callArgs(ck: Checker, e: L.CallExpression | L.TableCallExpression | L.StringCallExpression): L.Expression[] {
-  if (e.type === 'CallExpression') return e.arguments;
-  if (e.type === 'TableCallExpression') return [e.arguments];
-  return [e.argument];
-}
-
 export function layoutArg(ck: Checker, node: L.Expression, a: Ann): number | null {
   if (a.ty.c?.k === 'layout' && a.ty.m === LAYOUT) return a.ty.c.id;
   if (a.ty.c?.k === 'table' && a.ty.m === TABLE) return ck.makeLayout(node, ck.tables[a.ty.c.id]!);
@@ -113,7 +111,7 @@ export function makeLayout(ck: Checker, node: L.Node, t: TableDef): number | nul
     const get = (pos: bigint, name: string) =>
       ents.find((x) => x.key.k === 'str' && x.key.v === name)?.value ?? ents.find((x) => x.key.k === 'int' && x.key.v === pos)?.value;
     const off = get(1n, 'offset'), len = get(2n, 'length'), typ = get(3n, 'type'), end = get(4n, 'endian');
-    if (off?.k !== 'int' || len?.k !== 'int' || off.v < 0n || len.v < 0n || off.v > 1n << 40n || len.v > 1n << 40n) {
+    if (off?.k !== 'int' || len?.k !== 'int' || off.v < 0n || len.v < 0n || off.v > MAX_FIELD_EXTENT || len.v > MAX_FIELD_EXTENT) {
       ck.reason(node, `layout field '${key.v}' needs integer offset and length`); continue;
     }
     const kind = typ?.k === 'str' && typ.v.startsWith('s') ? 'string' : 'number';
@@ -129,7 +127,7 @@ export function makeLayout(ck: Checker, node: L.Node, t: TableDef): number | nul
 }
 
 export function checkCall(ck: Checker, e: L.CallExpression | L.TableCallExpression | L.StringCallExpression, st: State): Ann {
-  const args = ck.args(e);
+  const args = callArgs(e);
   const base = e.base;
   // method calls on views
   if (base.type === 'MemberExpression' && base.indexer === ':') {

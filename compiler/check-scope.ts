@@ -3,13 +3,13 @@
 // and records constructs that are outside the compiled subset wherever they
 // appear (reported once inference is final).
 import type * as L from 'luaparse';
-import type { Checker, FnInfo, Var } from './check.js';
+import type { FnInfo, Var } from './check-result.js';
+import type { Checker } from './check.js';
 import { constTy } from './types.js';
 import { resolveLabels } from './labels.js';
 import { isGmatchLoop } from './strings/check.js';
 
 export function resolveNames(ck: Checker): void {
-  const fnOfNode = new Map<L.Node, FnInfo>();
   const scopes: Map<string, Var>[] = [new Map()];
   const lookup = (name: string): Var | undefined => {
     for (let i = scopes.length - 1; i >= 0; i--) { const v = scopes[i]!.get(name); if (v) return v; }
@@ -39,7 +39,6 @@ export function resolveNames(ck: Checker): void {
   };
   const func = (node: L.FunctionDeclaration, name: string, parent: FnInfo) => {
     const f = ck.newFn(name, node, parent);
-    fnOfNode.set(node, f);
     resolveLabels(node.body, ck.labels);
     block(node.body, f, () => {
       for (const p of node.parameters) {
@@ -76,9 +75,8 @@ export function resolveNames(ck: Checker): void {
       case 'LocalStatement':
         s.init.forEach((e) => expr(e, fn));
         for (const v of s.variables) {
-          const vr = declare(v, fn, 'local');
+          declare(v, fn, 'local');
           if (ck.p.attributes.get(v)?.name === 'close') ck.deferred.push([v, "'<close>' variable"]);
-          void vr;
         }
         return;
       case 'AssignmentStatement':
@@ -139,7 +137,6 @@ export function resolveNames(ck: Checker): void {
   };
   resolveLabels(ck.p.ast.body, ck.labels);
   block(ck.p.ast.body, ck.main);
-  ck.fnOfNode = fnOfNode;
   for (const e of ck.labels.errors) ck.deferred.push([e.node, e.message]);
 }
 

@@ -3,80 +3,40 @@
 // (the join of everything a variable ever holds, found by iterating to a
 // fixpoint over the whole program); the layout attached to each data view is
 // tracked flow-sensitively, so field reads resolve to bit offsets here.
+// What it leaves for lower is the contract in check-result.ts.
 import type * as L from 'luaparse';
+import type { Ann, CheckResult, FnInfo, Reason, Var } from './check-result.js';
 import type { ParseResult } from './parse.js';
 import { declNodeOf, resolveNames } from './check-scope.js';
 import type { LabelMap } from './labels.js';
-import { checkConcat, checkGmatchFor, extraResults, isGmatchLoop, type PatternInfo } from './strings/check.js';
-import { multipleResults } from './check-call.js';
-import { tableBorder, unrollConstantLoops } from './tables/unroll.js';
-import { addExtraReturns } from './tables/multi.js';
+import { checkConcat, checkGmatchFor, extraResults, isGmatchLoop } from './strings/check.js';
+import { exactPow } from './consts.js';
+import { tableBorder } from './tables/unroll.js';
+import { addExtraReturns } from './check-returns.js';
 import { mutableConstructors, mutableOf, mutableTable, storeTarget, storeValue } from './tables/mutable-check.js';
-import { callArgs, checkCall, checkIndex, checkMember, fieldType, layoutArg, makeLayout } from './check-call.js';
+import { checkCall, checkIndex, checkMember, fieldType, layoutArg, makeLayout, multipleResults } from './check-call.js';
 import {
-  BOTTOM, BUILTIN, Const, DATA, FALSE, FALSY, FLOAT, FUNC, FieldDef, INT, LAYOUT, LSet, LayoutDef, NIL,
-  NO_LAYOUT, NUM, STATIC, STR, TABLE, TRUE, TableDef, Ty, VIEW, constTy, join, only, repOf, tyEq, without,
+  BOTTOM, Const, FALSE, FALSY, FLOAT, FUNC, FieldDef, INT, LSet, LayoutDef, NIL,
+  NO_LAYOUT, NUM, STATIC, STR, TABLE, TRUE, TableDef, Ty, VIEW, constTy, join, lsEq, lsJoin, only, repOf, tyEq, without,
 } from './types.js';
 
-export interface Reason { line: number; column: number; message: string }
-
-export interface Var {
-  id: number;
-  name: string;
-  /** owning function; null for Lua globals */
-  fn: FnInfo | null;
-  kind: 'local' | 'param' | 'global';
-  ty: Ty;
-  /** assigned anywhere other than its declaration */
-  reassigned: boolean;
-  line: number;
-  column: number;
-}
-
-export interface FnInfo {
-  id: number;
-  name: string;
-  node: L.FunctionDeclaration | L.Chunk;
-  parent: FnInfo | null;
-  params: Var[];
-  retTy: Ty;
-  retLayouts: Set<number>;
-  /** types of the return values after the first (tables/multi.ts); empty: one value */
-  extraRet: Ty[];
-  paramEntry: Set<number>[];
-  paramExit: Set<number>[];
-  calls: number;
-}
-
-export interface Ann {
-  ty: Ty;
-  /** layouts the view value may carry */
-  ls?: LSet;
-  /** resolved field of a view field read (null: always nil) */
-  field?: FieldDef | null;
-  var?: Var;
-  callee?: FnInfo;
-  builtin?: string;
-  /** constant pattern of string.find / string.match */
-  pattern?: PatternInfo & { plain: boolean };
-  /** the call may give more than one value (find, match with captures) */
-  multi?: boolean;
-}
-
-export interface CheckResult {
-  ok: boolean;
-  reasons: Reason[];
-  fns: FnInfo[];
-  main: FnInfo;
-  filter: FnInfo | null;
-  vars: Var[];
-  ann: Map<L.Node, Ann>;
-  declVar: Map<L.Node, Var>;
-  layouts: LayoutDef[];
-  tables: TableDef[];
-  /** goto targets (labels.ts) */
-  labels: LabelMap;
-}
+/**
+ * Rounds of whole-program inference. Types and layout sets only grow, so a
+ * round that changes nothing is the fixpoint; scripts reach it in a few
+ * rounds (one more per value flowing backwards: into a function defined
+ * earlier, around a loop), and the bound caps compile time. Reaching it is
+ * not reported: a script needing more rounds keeps types that are too narrow.
+ */
+const MAX_INFERENCE_ROUNDS = 30;
+/**
+ * Rounds of a loop body within one inference round, until the layouts views
+ * carry at the loop head stop changing. A view's layout changes only at a
+ * `:layout()` call or a call it is passed to, so a couple of rounds settle a
+ * loop; the bound makes sure nested loops end (reaching it is not reported).
+ */
+const MAX_LOOP_ROUNDS = 10;
+/** The exponents lower computes exactly for non-constant bases (1, x, x*x agree with C's pow); other `^` stay interpreted. */
+const COMPILED_EXPONENTS = [0, 1, 2];
 
 const BUILTINS = new Set(['require', 'error', 'assert', 'math', 'type', 'tostring', 'tonumber', 'print', 'pcall',
   'string', 'table', 'select', 'ipairs', 'pairs', 'next', 'rawget', 'rawset', 'rawequal', 'rawlen', 'setmetatable',
@@ -85,15 +45,8 @@ const BUILTINS = new Set(['require', 'error', 'assert', 'math', 'type', 'tostrin
 export type State = { layouts: Map<Var, Set<number>>; dead: boolean };
 export type Call = L.CallExpression | L.TableCallExpression | L.StringCallExpression;
 
-export function lsJoin(a: Iterable<number> | undefined, b: Iterable<number> | undefined): Set<number> {
-  const s = new Set<number>(a ?? []);
-  for (const x of b ?? []) s.add(x);
-  return s;
-}
-export const lsEq = (a: LSet, b: LSet) => a.size === b.size && [...a].every((x) => b.has(x));
-
+/** Pass 2 (after tables/unroll.ts has rewritten constant-table loops): the script's types, or why it does not compile. */
 export function check(p: ParseResult): CheckResult {
-  unrollConstantLoops(p);
   return new Checker(p).run();
 }
 
@@ -139,7 +92,7 @@ export class Checker {
       if (f.params[1]) f.params[1].ty = { m: INT };
       for (const p of f.params.slice(2)) p.ty = constTy({ k: 'nil' });
     }
-    for (let i = 0; i < 30; i++) {
+    for (let i = 0; i < MAX_INFERENCE_ROUNDS; i++) {
       this.changed = false;
       this.inferAll();
       if (!this.changed) break;
@@ -159,7 +112,7 @@ export class Checker {
 
   newFn(name: string, node: L.FunctionDeclaration | L.Chunk, parent: FnInfo | null): FnInfo {
     const f: FnInfo = { id: this.fns.length, name, node, parent, params: [], retTy: BOTTOM, retLayouts: new Set(), extraRet: [],
-      paramEntry: [], paramExit: [], calls: 0 };
+      paramEntry: [], paramExit: [] };
     this.fns.push(f);
     return f;
   }
@@ -173,7 +126,6 @@ export class Checker {
 
   // ---- name resolution (check-scope.ts) -------------------------------------------
   deferred: [L.Node, string][] = [];
-  fnOfNode = new Map<L.Node, FnInfo>();
   labels: LabelMap = { labels: new Map(), gotos: new Map(), errors: [] };
   /** per function being inferred: layout states flowing to labels */
   pending = new Map<L.Node, State>();
@@ -279,7 +231,7 @@ export class Checker {
 
   loop(st: State, body: () => State): void {
     // iterate the body until the layout state at its head is stable
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < MAX_LOOP_ROUNDS; i++) {
       const before = this.cloneSt(st);
       const out = body();
       this.mergeInto(st, out);
@@ -548,8 +500,8 @@ export class Checker {
         this.numResult(e, [a, b]);
         const p = exactPow(a.c, b.c);
         if (p !== null) return this.set(e, { ty: constTy({ k: 'float', v: p }) });
-        if (!(b.c && (b.c.k === 'int' || b.c.k === 'float') && [0, 1, 2].includes(Number(b.c.v))))
-          this.reason(e, "'^' with an exponent other than the constants 0, 1, 2");
+        if (!(b.c && (b.c.k === 'int' || b.c.k === 'float') && COMPILED_EXPONENTS.includes(Number(b.c.v))))
+          this.reason(e, `'^' with an exponent other than the constants ${COMPILED_EXPONENTS.join(', ')}`);
         return this.set(e, { ty: { m: FLOAT } });
       }
       case '&': case '|': case '~': case '<<': case '>>':
@@ -568,23 +520,8 @@ export class Checker {
   member(e: L.MemberExpression, st: State): Ann { return checkMember(this, e, st); }
   fieldTy(e: L.Node, ls: LSet, name: string): Ty { return fieldType(this, e, ls, name); }
   index(e: L.IndexExpression, st: State): Ann { return checkIndex(this, e, st); }
-  args(e: Call): L.Expression[] { return callArgs(this, e); }
   layoutArg(node: L.Expression, a: Ann): number | null { return layoutArg(this, node, a); }
   makeLayout(node: L.Node, t: TableDef): number | null { return makeLayout(this, node, t); }
   call(e: Call, st: State): Ann { return checkCall(this, e, st); }
 }
 
-/** base^exp for constant integral operands when the result is exact in a double (so C's pow agrees). */
-export function exactPow(a?: Const, b?: Const): number | null {
-  const int = (c?: Const) => (c?.k === 'int' ? c.v : c?.k === 'float' && Number.isInteger(c.v) && Math.abs(c.v) < 2 ** 53 ? BigInt(c.v) : null);
-  const x = int(a), n = int(b);
-  if (x === null || n === null || n < 0n || n > 1100n) return null;
-  // BigInt has no -0: pow(-0.0, n) is -0.0 for odd n
-  if (x === 0n && n > 0n) return a?.k === 'float' && Object.is(a.v, -0) && n % 2n === 1n ? -0 : 0;
-  const r = x ** n;
-  const abs = r < 0n ? -r : r;
-  if (abs < 1n << 53n || (abs & (abs - 1n)) === 0n && abs < 1n << 1023n) return Number(r);
-  return null;
-}
-
-void INT; void FLOAT; void TRUE;

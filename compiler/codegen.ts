@@ -82,7 +82,7 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
       if (simd) features.push('simd128');
     }
     if (tmem) emitTableRuntime(binaryen, m, { ...tmem, strings: !!smem });
-    const resetArena = () => (smem ? [arenaReset(binaryen, m, smem)] : []);
+    const resetArena = () => (smem ? [arenaReset(m, smem)] : []);
     for (const g of ir.globals) m.addGlobal(g.name, wt(g.ty), true, expr(g.init));
 
     function expr(e: Expr): number {

@@ -7,11 +7,13 @@ import type * as L from 'luaparse';
 export interface LabelInfo {
   node: L.LabelStatement;
   name: string;
-  /** the block holding the label, and the label's index in it */
+  /** the block holding the label */
   block: L.Statement[];
+  /** the label's index in `block` */
   index: number;
-  /** some goto jumps here from before the label / from the label or after it */
+  /** some goto jumps here from before the label */
   forward: boolean;
+  /** some goto jumps here from the label or after it */
   backward: boolean;
 }
 

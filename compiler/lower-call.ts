@@ -1,24 +1,26 @@
 // Pass 3c: calls in lower.ts — view methods (layout, segment), script
 // functions (and pcall of them), and the builtins the subset compiles.
 import type * as L from 'luaparse';
-import type { Ann } from './check.js';
-import { NIL_VIEW, type Lowerer, type Val, wtypes } from './lower.js';
+import type { Ann } from './check-result.js';
+import { NIL_VIEW, wtypes, type Val } from './lower-base.js';
+import type { Lowerer } from './lower.js';
 import { type Expr, cond, i64, not } from './ir.js';
+import { callArgs } from './parse.js';
 import { FLOAT, INT, constTy, repOf } from './types.js';
 import { lowerArith } from './lower-ops.js';
 import { constStr, lowerStringCall } from './strings/lower.js';
-import { isStringBuiltin } from './strings/check.js';
-import { loadExtraReturns } from './tables/multi.js';
+import { isStringBuiltin } from './strings/builtins.js';
+import { loadExtraReturns } from './lower-returns.js';
 import { lowerSequenceCall } from './tables/mutable-lower.js';
 
 export function lowerCall(l: Lowerer, e: L.CallExpression | L.TableCallExpression | L.StringCallExpression, a: Ann): Val {
-  const args = e.type === 'CallExpression' ? e.arguments : e.type === 'TableCallExpression' ? [e.arguments] : [e.argument];
+  const args = callArgs(e);
   if (a.builtin === 'layout' || a.builtin === 'segment') {
     const base = (e.base as L.MemberExpression).base;
     const view = l.needView(l.expr(base), base, 'index');
     if (a.builtin === 'layout') return { rep: 'view', e: view, ty: a.ty };
     const vals = args.map((x) => l.keep(l.expr(x)));
-    return l.segment(view, vals, args, e);
+    return l.segment(view, vals, args);
   }
   if (a.callee) {
     const f = a.callee;

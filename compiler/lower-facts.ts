@@ -4,7 +4,7 @@
 // per function, only for the function's own locals (a call cannot change
 // them), and are dropped where the variable is assigned and at loop heads.
 import type * as L from 'luaparse';
-import type { Var } from './check.js';
+import type { Var } from './check-result.js';
 import type { Lowerer } from './lower.js';
 import { FALSY, NIL } from './types.js';
 
@@ -30,6 +30,7 @@ function fieldLen(l: Lowerer, a: L.Expression, b: L.Expression): Fact[] {
   return need > 0xffffffff ? [] : [[v, 0, need]];
 }
 
+/** The variable `n` names, if it is a local of the function being lowered (the only ones facts are kept for). */
 function own(l: Lowerer, n: L.Expression): Var | undefined {
   if (n.type !== 'Identifier') return undefined;
   const v = l.c.ann.get(n)?.var;
@@ -38,14 +39,9 @@ function own(l: Lowerer, n: L.Expression): Var | undefined {
 
 /** Kinds a condition excludes when it evaluates to `truth`. */
 export function factsOf(l: Lowerer, e: L.Expression, truth: boolean): Fact[] {
-  const own = (n: L.Expression): Var | undefined => {
-    if (n.type !== 'Identifier') return undefined;
-    const v = l.c.ann.get(n)?.var;
-    return v && v.kind !== 'global' && v.fn === l.info && l.info !== l.c.main ? v : undefined;
-  };
   switch (e.type) {
     case 'Identifier': {
-      const v = own(e);
+      const v = own(l, e);
       return v && truth ? [[v, FALSY]] : [];
     }
     case 'UnaryExpression': return e.operator === 'not' ? factsOf(l, e.argument, !truth) : [];
@@ -57,7 +53,7 @@ export function factsOf(l: Lowerer, e: L.Expression, truth: boolean): Fact[] {
       if (e.operator !== '==' && e.operator !== '~=') return [];
       const ne = (e.operator === '~=') === truth;
       if (!ne) return [...fieldLen(l, e.left, e.right), ...fieldLen(l, e.right, e.left)];
-      const v = e.right.type === 'NilLiteral' ? own(e.left) : e.left.type === 'NilLiteral' ? own(e.right) : undefined;
+      const v = e.right.type === 'NilLiteral' ? own(l, e.left) : e.left.type === 'NilLiteral' ? own(l, e.right) : undefined;
       return v ? [[v, NIL]] : [];
     }
     default: return [];

@@ -2,11 +2,12 @@
 // comparison, floor division and modulo, logical shifts, and the runtime
 // type checks (with Lua's own messages) for operands that may be non-numbers.
 import type * as L from 'luaparse';
-import type { Lowerer, Val } from './lower.js';
+import type { Val } from './lower-base.js';
+import type { Lowerer } from './lower.js';
 import { Expr, and, assume, bin, cond, f64, i32, i64, not, or, printExpr, un } from './ir.js';
-import { FALSE, FLOAT, INT, NIL, STR, TAG, TRUE, Ty, VIEW, luaTypeName } from './types.js';
+import { FALSE, FLOAT, INT, NIL, STR, TAG, TRUE, Ty, VIEW } from './types.js';
 import { strEq, strLess, strPayloadOf } from './strings/lower.js';
-import { exactPow } from './check.js';
+import { exactPow } from './consts.js';
 import { parseLuaNumber, wrapInt64 } from './parse.js';
 
 const GROUPS: [number, string][] = [[NIL, 'nil'], [FALSE | TRUE, 'boolean'], [INT | FLOAT, 'number'], [STR, 'string'], [VIEW, 'userdata']];
@@ -251,4 +252,3 @@ function shiftLeft(a: Expr, n: Expr): Expr {
     cond(bin('i64.ge_s', n, i64(0n)), bin('i64.shl', a, n), bin('i64.shr_u', a, bin('i64.sub', i64(0n), n)), 'i64'), 'i64');
 }
 
-void not; void luaTypeName;

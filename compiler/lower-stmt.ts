@@ -1,11 +1,12 @@
 // Pass 3a: statements of lower.ts — assignments, returns, structured
 // control flow and Lua 5.4's numeric `for` (iteration count fixed up front).
 import type * as L from 'luaparse';
-import { FUEL_MESSAGE, type Lowerer, type Val } from './lower.js';
+import { FUEL_MESSAGE, type Val } from './lower-base.js';
+import type { Lowerer } from './lower.js';
 import { type Expr, type Stmt, and, bin, cond, f64, i32, i64, not, or, un } from './ir.js';
 import { addFacts, exits, factsOf, inLoop, withFacts } from './lower-facts.js';
 import { lowerGmatchFor } from './strings/lower.js';
-import { storeExtraReturns } from './tables/multi.js';
+import { storeExtraReturns } from './lower-returns.js';
 import { keyOf, lowerMutableStore } from './tables/mutable-lower.js';
 import { FALSE, FLOAT, INT, NIL, STR, TRUE, VIEW, constTy } from './types.js';
 

@@ -1,20 +1,23 @@
 // Pass 3b: data views in lower.ts — layout field reads (bounds-checked bit
 // extraction), `d:segment(o, len)`, and indexing constant tables.
 import type * as L from 'luaparse';
-import { NIL_VIEW, type Lowerer, type Val } from './lower.js';
+import { NIL_VIEW, wtypes, type Val } from './lower-base.js';
+import type { Lowerer } from './lower.js';
 import { type Expr, and, bin, cond, i32, i64, not, un } from './ir.js';
 import { FALSE, FLOAT, FieldDef, INT, NIL, STR, TAG, TRUE, Ty, VIEW, constTy, luaTypeName, repOf } from './types.js';
 import { lowerEq } from './lower-ops.js';
-import { wtypes } from './lower.js';
 import { lowerMutableRead } from './tables/mutable-lower.js';
 
-/** Reads a layout field: integer when every bit lies inside the view, else nil. */
-/** `known`: bytes the view is known to have (an earlier test of a field further in succeeded). */
+/**
+ * Reads a layout field: integer when every bit lies inside the view, else nil
+ * (a string field: its bytes in place, else nil). `known`: bytes the view is
+ * known to have (an earlier test of a field further in succeeded).
+ */
 export function readField(l: Lowerer, view: Expr, f: FieldDef | null, ty: Ty, known = 0): Val {
   if (f?.kind === 'string') {
     // the field's bytes, in place: nil unless they lie inside the view
     const k = l.keep({ rep: 'view', e: view, ty: { m: VIEW } }) as { e: Expr };
-    // offset and length are below 2^41 (check.ts), so their sum cannot wrap in i64
+    // offset and length are at most 2^40 (check-call.ts), so their sum cannot wrap in i64
     if (f.offset + f.length > 0xffffffff) return { rep: 'view', e: i64(NIL_VIEW), ty };
     const ok = bin('i64.ge_u', un('i64.extend_i32_u', un('i32.wrap_i64', k.e, 'i32'), 'i64'), i64(BigInt(f.offset + f.length)));
     const packed = bin('i64.or', bin('i64.shl', bin('i64.add', bin('i64.shr_u', k.e, i64(32n)), i64(BigInt(f.offset))), i64(32n)), i64(BigInt(f.length)));
@@ -54,7 +57,7 @@ export function lowerTableIndex(l: Lowerer, e: L.IndexExpression, ty: Ty): Val {
   return { ...result, ty } as Val;
 }
 
-export function lowerSegment(l: Lowerer, view: Expr, vals: Val[], args: L.Expression[], e: L.Node): Val {
+export function lowerSegment(l: Lowerer, view: Expr, vals: Val[], args: L.Expression[]): Val {
   const k = l.keep({ rep: 'view', e: view, ty: { m: VIEW } }) as { e: Expr };
   const len = un('i64.extend_i32_u', un('i32.wrap_i64', k.e, 'i32'), 'i64');
   const base = bin('i64.shr_u', k.e, i64(32n));
@@ -74,7 +77,6 @@ export function lowerSegment(l: Lowerer, view: Expr, vals: Val[], args: L.Expres
   const ok = !vals[1] ? bin('i64.lt_u', O.e, len) : and(and(bin('i64.ge_s', O.e, i64(0n)), bin('i64.lt_s', O.e, len)),
     and(bin('i64.ge_s', N.e, i64(0n)), bin('i64.le_s', N.e, bin('i64.sub', len, O.e))));
   const packed = bin('i64.or', bin('i64.shl', bin('i64.add', base, O.e), i64(32n)), N.e);
-  void e;
   return { rep: 'view', e: cond(ok, packed, i64(NIL_VIEW), 'i64'), ty: { m: VIEW | NIL } };
 }
 

@@ -1,14 +1,16 @@
 // Pass 3: checked AST → typed IR. Every value gets the representation its
 // static type allows (see types.ts `repOf`); runtime checks, error sites and
-// fuel points become explicit IR statements.
+// fuel points become explicit IR statements. It reads only what check
+// left (check-result.ts), never the check pass itself.
 import type * as L from 'luaparse';
-import type { Ann, CheckResult, FnInfo, Reason, Var } from './check.js';
+import type { Ann, CheckResult, FnInfo, Reason, Var } from './check-result.js';
 import type { ParseResult } from './parse.js';
+import { FUEL_MESSAGE, NIL_VIEW, wtypes, type Val } from './lower-base.js';
 import {
   Expr, IRFunc, IRGlobal, IRModule, Site, Stmt, WType, and, assume, bin, printExpr, readsOnly, cond, exprSize, f64, i32, i64, not, or, readsGlobal, un,
 } from './ir.js';
 import {
-  BOOL, Const, FALSE, FALSY, FLOAT, FieldDef, INT, NIL, NUM, Rep, STR, TAG, TRUE, Ty, VIEW, constTy, join,
+  Const, FALSE, FALSY, FLOAT, FieldDef, INT, NIL, Rep, STR, TAG, TRUE, Ty, VIEW, constTy,
   luaTypeName, repOf, tyName, without,
 } from './types.js';
 import { lowerArith, lowerCompare, lowerEq } from './lower-ops.js';
@@ -19,18 +21,10 @@ import { helperFuncs } from './lower-helpers.js';
 import { recursiveFns } from './callgraph.js';
 import { factsOf, withFacts } from './lower-facts.js';
 import { lowerSegment, lowerTableIndex, readField } from './lower-view.js';
-import { storeExtraReturns } from './tables/multi.js';
+import { storeExtraReturns } from './lower-returns.js';
 import { lowerCall } from './lower-call.js';
 import { lowerMutableRead, lowerSequenceLength } from './tables/mutable-lower.js';
-export { readBits } from './lower-view.js';
 
-export type Val =
-  | { rep: 'none'; ty: Ty }
-  | { rep: 'bool' | 'int' | 'float' | 'view'; e: Expr; ty: Ty }
-  | { rep: 'dyn'; tag: Expr; val: Expr; ty: Ty };
-
-export const NIL_VIEW = -1n;
-export const FUEL_MESSAGE = 'fuel exhausted';
 /** largest expression (IR nodes) that `keep` duplicates instead of storing */
 const KEEP_INLINE = 32;
 /** largest value (IR nodes) a never-reassigned local holds as an expression instead of a Wasm local */
@@ -38,16 +32,6 @@ const ALIAS_INLINE = 16;
 
 /** where a variable lives; `expr`: a never-reassigned local whose (pure) value is recomputed at each use */
 type Storage = { kind: 'local'; ids: number[] } | { kind: 'global'; names: string[] } | { kind: 'none' } | { kind: 'expr'; val: Val };
-
-export function wtypes(rep: Rep): WType[] {
-  switch (rep) {
-    case 'none': return [];
-    case 'bool': return ['i32'];
-    case 'int': case 'view': return ['i64'];
-    case 'float': return ['f64'];
-    case 'dyn': return ['i32', 'i64'];
-  }
-}
 
 export function lower(p: ParseResult, c: CheckResult): { ok: true; ir: IRModule } | { ok: false; reasons: Reason[] } {
   const l = new Lowerer(p, c);
@@ -62,10 +46,11 @@ export class Lowerer {
   funcs: IRFunc[] = [];
   globals: IRGlobal[] = [];
   storage = new Map<Var, Storage>();
-  strings = new Map<string, number>();
-  /** constant strings (data segment), matchers, and whether the string runtime is needed */
+  /** constant strings (the data segment) */
   pool = new ConstPool();
+  /** the pattern matchers codegen emits */
   patterns: IRPattern[] = [];
+  /** whether the module needs the string runtime */
   usesStrings = false;
   /** number of mutable tables, once code uses one (tables/mutable-lower.ts) */
   tableCount = 0;
@@ -107,12 +92,6 @@ export class Lowerer {
     return this.sites.length - 1;
   }
 
-  strId(s: string): number {
-    let id = this.strings.get(s);
-    if (id === undefined) { id = this.strings.size; this.strings.set(s, id); }
-    return id;
-  }
-
   ann(n: L.Node): Ann {
     const a = this.c.ann.get(n);
     if (!a) throw new Error(`internal: no type for ${n.type} at ${n.loc?.start.line}`);
@@ -128,7 +107,7 @@ export class Lowerer {
       if (rep === null) continue;
       if (rep === 'none') { this.storage.set(v, { kind: 'none' }); continue; }
       if (v.kind === 'global' || v.fn === this.c.main) {
-        const names = wtypes(rep).map((t, i) => `g${v.id}_${v.name}${i ? '_v' : ''}`);
+        const names = wtypes(rep).map((_, i) => `g${v.id}_${v.name}${i ? '_v' : ''}`);
         names.forEach((name, i) => this.globals.push({ name, ty: wtypes(rep)[i]!, init: zero(wtypes(rep)[i]!, rep === 'view') }));
         this.storage.set(v, { kind: 'global', names });
       }
@@ -557,7 +536,7 @@ export class Lowerer {
   // ---- views and constant tables (lower-view.ts) ----------------------------------------
   field(view: Expr, f: FieldDef | null, ty: Ty, known = 0): Val { return readField(this, view, f, ty, known); }
   tableIndex(e: L.IndexExpression, ty: Ty): Val { return lowerTableIndex(this, e, ty); }
-  segment(view: Expr, vals: Val[], args: L.Expression[], e: L.Node): Val { return lowerSegment(this, view, vals, args, e); }
+  segment(view: Expr, vals: Val[], args: L.Expression[]): Val { return lowerSegment(this, view, vals, args); }
 
   call(e: L.CallExpression | L.TableCallExpression | L.StringCallExpression, a: Ann): Val { return lowerCall(this, e, a); }
 
@@ -579,4 +558,3 @@ function zero(t: WType, view: boolean): Expr {
   return t === 'i32' ? i32(0) : t === 'i64' ? i64(view ? NIL_VIEW : 0n) : f64(0);
 }
 
-void BOOL; void NUM; void join;

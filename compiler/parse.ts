@@ -1,7 +1,7 @@
 // Pass 1: source text → luaparse AST, with Lua 5.4 attributes and exact
 // integer literals. Errors are returned as data, never thrown.
 import luaparse from 'luaparse';
-import type { Chunk, Node } from 'luaparse';
+import type { CallExpression, Chunk, Expression, Node, StringCallExpression, TableCallExpression } from 'luaparse';
 
 export interface SourceError {
   file: string;
@@ -82,13 +82,6 @@ function scaleBinary(mant: bigint, exp2: number): number {
   // avoid double rounding: shift the BigInt when the result would be subnormal-free
   while (exp2 < -1000) { v /= 2 ** 1000; exp2 += 1000; }
   return v * 2 ** exp2;
-}
-
-/** Turns a JS string (UTF-16) into a byte string (latin1 view of the UTF-8 bytes) — for callers with text. */
-export function toByteString(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (/^[\x00-\xff]*$/.test(text)) return text;
-  return Buffer.from(text, 'utf8').toString('latin1');
 }
 
 /**
@@ -222,4 +215,11 @@ export function visit(node: unknown, f: (n: Node) => void): void {
     const v = n[k];
     if (v && typeof v === 'object') visit(v, f);
   }
+}
+
+/** The arguments of a call in any of its three forms: `f(a, b)`, `f{...}`, `f'...'`. */
+export function callArgs(e: CallExpression | TableCallExpression | StringCallExpression): Expression[] {
+  if (e.type === 'CallExpression') return e.arguments;
+  if (e.type === 'TableCallExpression') return [e.arguments];
+  return [e.argument];
 }

@@ -142,3 +142,11 @@ export interface TableDef {
 /** Layout state of a view: set of layout ids, -1 meaning "no layout attached". */
 export type LSet = ReadonlySet<number>;
 export const NO_LAYOUT = -1;
+
+/** The union of two layout sets (either may be missing: nothing known yet). */
+export function lsJoin(a: Iterable<number> | undefined, b: Iterable<number> | undefined): Set<number> {
+  const s = new Set<number>(a ?? []);
+  for (const x of b ?? []) s.add(x);
+  return s;
+}
+export const lsEq = (a: LSet, b: LSet) => a.size === b.size && [...a].every((x) => b.has(x));

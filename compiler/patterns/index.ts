@@ -111,14 +111,3 @@ export function emitPatternMatcher(
     usesSimd,
   };
 }
-
-/** Latin-1 bytes of a JS string whose chars are all < 256 (how luapf holds Lua strings). */
-export function latin1Bytes(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 255) throw new RangeError(`character ${c} at ${i} is not a byte`);
-    out[i] = c;
-  }
-  return out;
-}

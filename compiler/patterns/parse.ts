@@ -28,7 +28,7 @@ export type PatternItem =
   | { kind: 'frontier'; set: ByteSet; pos: number }
   /** `%1`..`%9`: capture `index` (0-based); a position capture never matches */
   | { kind: 'backref'; index: number; position: boolean; pos: number }
-  /** reaching this item raises Lua error `code` (see PATTERN_ERROR_MESSAGES) */
+  /** reaching this item raises Lua error `code` (see patternErrorMessage) */
   | { kind: 'error'; code: number; pos: number };
 
 export interface PatternAst {
@@ -41,7 +41,7 @@ export interface PatternAst {
   positionCaptures: boolean[];
 }
 
-/** Error codes returned by generated matchers (negative) and their Lua messages. */
+// Error codes returned by generated matchers (negative) and their Lua messages.
 export const ERR_TOO_COMPLEX = -1;
 export const ERR_ENDS_WITH_PERCENT = -2;
 export const ERR_MISSING_BRACKET = -3;

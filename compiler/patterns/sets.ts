@@ -31,10 +31,6 @@ export function setsDisjoint(a: ByteSet, b: ByteSet): boolean {
   return true;
 }
 
-export function unionSets(a: ByteSet, b: ByteSet): ByteSet {
-  return a.map((x, c) => x | b[c]);
-}
-
 /** The only member of a one-byte set, else -1. */
 export function singleByte(set: ByteSet): number {
   return setSize(set) === 1 ? set.indexOf(1) : -1;

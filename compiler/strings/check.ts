@@ -5,23 +5,11 @@
 // module-level variable. Patterns must be constant strings (they become
 // specialized matchers); anything else sends the script to the Lua engine.
 import type * as L from 'luaparse';
-import type { Ann, Checker } from '../check.js';
+import type { Ann, PatternInfo } from '../check-result.js';
+import type { Checker } from '../check.js';
+import { constString } from '../consts.js';
 import { parsePattern, PatternSyntaxError } from '../patterns/parse.js';
-import { BOOL, FLOAT, INT, NIL, STR, Ty, VIEW, constTy, type Const } from '../types.js';
-
-export const STRING_METHODS = new Set(['len', 'sub', 'byte', 'upper', 'lower', 'rep', 'find', 'match', 'char']);
-
-/** A string-valued or a string-consuming call: ann.builtin is 'string.NAME', 'tostring' or 'tonumber'. */
-export function isStringBuiltin(name: string): boolean {
-  return name === 'tostring' || name === 'tonumber' || (name.startsWith('string.') && STRING_METHODS.has(name.slice(7)));
-}
-
-/** What a constant pattern needs at lowering time (also recorded on the Ann). */
-export interface PatternInfo {
-  bytes: Uint8Array;
-  captures: number;
-  positionCaptures: boolean[];
-}
+import { BOOL, FLOAT, INT, NIL, STR, Ty, VIEW, constTy } from '../types.js';
 
 export function latin1(s: string): Uint8Array {
   return Uint8Array.from(s, (ch) => ch.charCodeAt(0) & 0xff);
@@ -106,17 +94,6 @@ export function checkStringCall(ck: Checker, e: L.Node, name: string, argNodes: 
   }
   ck.reason(e, `string.${fname}`);
   return set({ m: NIL });
-}
-
-/** Lua's tostring of a constant (integers, strings, booleans, nil). */
-export function constString(c: Const): string {
-  switch (c.k) {
-    case 'str': return c.v;
-    case 'int': return String(c.v);
-    case 'bool': return String(c.v);
-    case 'nil': return 'nil';
-    default: throw new Error(`internal: tostring of constant ${c.k}`);
-  }
 }
 
 /** `a .. b`: constant-folds two constants, else checks both operands are strings or integers. */

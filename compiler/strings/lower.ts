@@ -4,14 +4,15 @@
 // the 'view' representation; nil is NIL_VIEW. Matchers write their captures
 // to the CAPS scratch area, so capture reads are kept in locals at once.
 import type * as L from 'luaparse';
-import type { Ann } from '../check.js';
-import type { Lowerer, Val } from '../lower.js';
+import type { Ann } from '../check-result.js';
+import type { Val } from '../lower-base.js';
+import type { Lowerer } from '../lower.js';
 import { type Expr, type Stmt, bin, cond, f64, i32, i64, un } from '../ir.js';
 import { FALSE, FLOAT, INT, NIL, STR, TAG, TRUE, Ty, VIEW, luaTypeName, repOf } from '../types.js';
-import { CAPS, OOM_MESSAGE, OOM_STR } from './layout.js';
-import { constString } from './check.js';
+import { constString } from '../consts.js';
+import { callArgs } from '../parse.js';
+import { CAPS, NIL_STR, OOM_MESSAGE, OOM_STR } from './layout.js';
 
-const NIL_STR = -1n;
 /** [name, bytes, mode] of each matcher a module needs */
 export interface IRPattern { name: string; bytes: Uint8Array; mode: 'match' | 'find' | 'plain' | 'gmatch' }
 
@@ -125,7 +126,7 @@ export function strPayloadOf(l: Lowerer, v: Val): Expr {
 export function lowerStringCall(l: Lowerer, e: L.CallExpression | L.TableCallExpression | L.StringCallExpression, a: Ann): Val {
   const name = a.builtin!;
   const fname = name.replace(/^string\./, '');
-  const args = e.type === 'CallExpression' ? e.arguments : e.type === 'TableCallExpression' ? [e.arguments] : [e.argument];
+  const args = callArgs(e);
   const method = e.base.type === 'MemberExpression' && e.base.indexer === ':';
   const nodes: L.Expression[] = method ? [(e.base as L.MemberExpression).base, ...args] : args;
   const vals = nodes.map((n) => l.keep(l.expr(n)));
@@ -158,7 +159,7 @@ export function lowerStringCall(l: Lowerer, e: L.CallExpression | L.TableCallExp
   };
   if (fname === 'char') {
     let s: Expr = constStr(l, '');
-    vals.forEach((v, i) => {
+    vals.forEach((_, i) => {
       const b = keepE(l, intArg(i, null));
       l.guard(bin('i64.gt_u', b, i64(255n)), l.site(nodes[i]!, `bad argument #${i + 1} to 'char' (value out of range)`));
       s = alloc(l, helper('str_char', [s, b], 'i64'), e);

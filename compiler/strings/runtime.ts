@@ -306,8 +306,8 @@ function emitFloatFormat(binaryen: B, m: M, alloc: (n: number) => number): void 
   const put = (c: number) => m.block(null, [m.i32.store8(0, 1, g32(2), c), set(2, m.i32.add(g32(2), c32(1)))]);
   const putStr = (t: string) => m.block(null, [...t].map((ch) => put(c32(ch.charCodeAt(0)))));
   const digit = (i: number) => m.i32.load8_u(0, 1, m.i32.add(g32(9), i));
-  /** emit digits [from, to) */
   let uniq = 0;
+  /** emit digits [from, to) */
   const putDigits = (from: number, to: number) => {
     const dd = `dd${uniq}`, dl = `dl${uniq++}`;
     return m.block(null, [
@@ -382,6 +382,6 @@ function emitFloatFormat(binaryen: B, m: M, alloc: (n: number) => number): void 
 }
 
 /** Statements that reset the arena (before each packet and before init). */
-export function arenaReset(binaryen: B, m: M, mem: StringMemory): number {
+export function arenaReset(m: M, mem: StringMemory): number {
   return m.global.set(ARENA_TOP, m.i32.const(mem.arenaBase));
 }

@@ -8,8 +8,8 @@
 // whose keys are then always 1..n, so its border is unique and both engines
 // agree. Other uses (pairs, next, passing t around) stay on the Lua engine.
 import type * as L from 'luaparse';
+import type { Var } from '../check-result.js';
 import type { Checker, State } from '../check.js';
-import type { Var } from '../check.js';
 import { visit } from '../parse.js';
 import { BOOL, BOTTOM, FLOAT, INT, NIL, STATIC, STR, TABLE, VIEW, constTy, join, tyEq, without, type TableDef, type Ty } from '../types.js';
 

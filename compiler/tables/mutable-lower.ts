@@ -3,7 +3,8 @@
 // (tag, payload) pairs. Tables are numbered in the order of c.tables; the
 // runtime turns a number into its header address.
 import type * as L from 'luaparse';
-import type { Lowerer, Val } from '../lower.js';
+import type { Val } from '../lower-base.js';
+import type { Lowerer } from '../lower.js';
 import { type Expr, and, bin, i32, i64, un } from '../ir.js';
 import { FLOAT, INT, NIL, STR, TAG, constTy, repOf, type TableDef, type Ty } from '../types.js';
 import { OOM_MESSAGE } from '../strings/layout.js';
