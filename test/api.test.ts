@@ -163,6 +163,10 @@ describe('typed errors and options', () => {
     }
     const lua = await loadFilter(script, { engine: 'lua', name: 'bad.lua' }).catch((x: unknown) => x);
     expect(lua).toBeInstanceOf(ScriptError);
+    expect(lua).toMatchObject({ line: 3, column: 1 });
+    // Lua's message, luaparse's column where the first '=' would mislead a token search
+    const twice = await loadFilter('function filter(pkt)\n  if true then x = = 1 end\nend', { engine: 'lua', name: 's.lua' }).catch((x: unknown) => x);
+    expect((twice as ScriptError).message).toBe("s.lua:2:20: unexpected symbol near '='");
     await expect(loadFilter(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]))).rejects.toBeInstanceOf(ModuleFormatError);
   });
 

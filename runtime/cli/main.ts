@@ -70,14 +70,19 @@ Exit codes: 0 compiled, 1 the script has a syntax error or is outside the compil
 
   program
     .command('check')
-    .description('say which engine a script would run on, every reason, and the module size')
-    .argument('<filter>', 'a .lua script')
-    .option('--json', 'print the answer as JSON')
+    .description('load each filter as run would: the engine it gets and why, the module, or the error run would stop with')
+    .argument('<filters...>', '.lua scripts or compiled .wasm modules')
+    .option('--json', 'print the answer as JSON (an array when several filters are given)')
     .addHelpText('after', `
-Exit codes: 0 checked (either engine), 1 syntax error, 2 usage.`)
-    .action(async (filter: string, opts) => {
+A script is compiled, or its main chunk runs on the Lua engine, exactly as
+in \`luapf run\`; a .wasm module is described (ABI version, compiler,
+source, compile options).
+Exit codes: 0 every filter would run (on either engine), 1 run would refuse
+one (syntax error, error in the main chunk, no filter function, not a luapf
+module; the message names FILE:LINE:COL or the file), 2 usage.`)
+    .action(async (filters: string[], opts) => {
       const { checkCommand } = await import('./compile.js');
-      process.exitCode = await checkCommand(filter, opts);
+      process.exitCode = await checkCommand(filters, opts);
     });
 
   program
