@@ -107,6 +107,6 @@ describe('consumer test (slow, ~40 s): npm pack → install → use by package n
     expect(outputs[0]).toBe('wasm { packets: 43, accepted: 41, rejected: 2, errors: 0 }\n');
     expect(existsSync(join(clone, 'accepted.pcap'))).toBe(true);
     expect(outputs[1]).toBe('109 echo packets\n');
-    expect(outputs[2]).toBe('packet 3: udp.lua:5: short packet\ntrue false [ 0, 0, 0 ]\n{ packets: 5, accepted: 1, rejected: 4, errors: 1 }\n');
+    expect(outputs[2]).toBe('packet 4: udp.lua:5:23: short packet\ntrue false [ 0, 0, 0 ]\n{ packets: 5, accepted: 1, rejected: 4, errors: 1 }\n');
   }, 60_000);
 });

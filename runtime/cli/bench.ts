@@ -11,6 +11,7 @@ import { describeLoadError } from './run.js';
 import type { EngineName } from '../engine/filter.js';
 import { loadEngine } from '../engine/load.js';
 import { syntheticTraffic } from '../bench/traffic.js';
+import { LinkTypeError } from '../capture/link.js';
 
 export interface BenchCommandOptions {
   engine: string;
@@ -83,7 +84,9 @@ export async function benchCommand(inputs: string[], opts: BenchCommandOptions):
     try {
       sets.push(loadPacketSet(path, layer));
     } catch (e) {
-      process.stderr.write(`luapf: ${(e as Error).message}\n`);
+      // the library's LinkTypeError advises the layer option; here it is a flag, and the file is named
+      const message = e instanceof LinkTypeError ? `${path}: ${e.detail}; use --layer 2 to filter whole frames` : (e as Error).message;
+      process.stderr.write(`luapf: ${message}\n`);
       return EXIT_BAD_INPUT;
     }
   }
