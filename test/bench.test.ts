@@ -6,7 +6,7 @@
 // .wasm modules without loading binaryen.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TS_BASELINES, baselineWat } from '../bench/baselines.js';
@@ -166,6 +166,17 @@ describe('compile cache', () => {
     expect(cacheDir({ LUAPF_CACHE: 'off' })).toBeUndefined();
     expect(cacheDir({ XDG_CACHE_HOME: '/x' })).toBe('/x/luapf');
     expect(cacheDir({ LUAPF_CACHE_DIR: '/y', XDG_CACHE_HOME: '/x' })).toBe('/y');
+  });
+
+  it('behaves as the README documents it', () => {
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### The compile cache'), readme.indexOf('### What `pkt` is'));
+    expect(section).toMatch(/`\$LUAPF_CACHE_DIR` if set, else `\$XDG_CACHE_HOME\/luapf`, else\s+`~\/\.cache\/luapf`/);
+    expect(cacheDir({ HOME: homedir() })).toBe(join(homedir(), '.cache', 'luapf'));
+    const off = /`LUAPF_CACHE=off` \(or `0`, `false`, `no`\)/.exec(section);
+    expect(off).not.toBeNull();
+    for (const value of ['off', '0', 'false', 'no', 'OFF']) expect(cacheDir({ LUAPF_CACHE: value })).toBeUndefined();
+    expect(cacheDir({ LUAPF_CACHE: 'on', LUAPF_CACHE_DIR: '/y' })).toBe('/y');
   });
 });
 
