@@ -92,12 +92,15 @@ module; the message names FILE:LINE:COL or the file), 2 usage.`)
     .addOption(new Option('--engine <engine>', 'engines to measure').choices(['all', 'wasm', 'lua']).default('all'))
     .option('--samples <n>', 'timed samples per measurement (the median is reported)', positiveInt, 5)
     .option('--seconds <s>', 'minimum seconds per sample', positiveNumber, 1)
-    .option('--warmup <s>', 'seconds of warm-up before the samples', positiveNumber, 0.5)
-    .option('--workers <n>', 'also measure with N worker threads (and one), and report the scaling', positiveInt)
+    .option('--warmup <s>', 'seconds of warm-up at least, then on until the rate settles (two 50 ms slices within 10%)', positiveNumber, 0.5)
+    .option('--workers <n>', 'also measure N worker threads against one (same pool, samples alternating, each worker filtering the whole capture) and report the scaling', positiveInt)
     .addOption(new Option('--layer <n>', 'what pkt is: 3 the network-layer packet, 2 the whole frame').choices(['2', '3']).default('3'))
     .option('--json', 'print the results as one JSON document')
     .option('-q, --quiet', 'no progress display')
     .addHelpText('after', `
+Mpps is the median of the samples, ±% half their range. "Gbit/s offered" is
+the packet data handed to the filter per second (whole packets at --layer),
+the line rate the filter keeps up with, not the bytes it reads.
 Exit codes: 0 success, 1 bad input, 2 usage, 3 engines disagree on an accept count.`)
     .action(async (inputs: string[], opts, cmd: Command) => {
       if (!inputs.some((p) => /\.(lua|wasm)$/i.test(p))) {

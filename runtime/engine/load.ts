@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { ScriptError } from '../errors.js';
 import { compileCached } from './compile-cache.js';
+import type { CompileResult } from '../../compiler/index.js';
 import type { EngineName, Filter, FilterLimits } from './filter.js';
 import { ModuleFormatError, WasmFilter } from './wasm.js';
 
@@ -27,6 +28,8 @@ export interface LoadOptions {
   limits?: Partial<FilterLimits>;
   /** false: compile even if the compile cache holds this script (default: use it unless LUAPF_CACHE=off) */
   cache?: boolean;
+  /** the script's compile, already done (e.g. in a worker thread, see runtime/bench/workers.ts): used instead of compiling */
+  compiled?: CompileResult;
 }
 
 export interface LoadedFilter extends Filter {
@@ -97,7 +100,7 @@ export async function loadEngine(options: LoadOptions): Promise<LoadedFilter> {
   if (engine === 'lua') return withReasons(await withParserColumn(createLuaFilter(source, name, options.limits), source, name), []);
 
   // Compiles through the disk cache (runtime/engine/compile-cache.ts), which imports the compiler only on a miss.
-  const result = await compileCached(source, { file: name, fuel: options.limits?.fuel }, { cache: options.cache });
+  const result = options.compiled ?? await compileCached(source, { file: name, fuel: options.limits?.fuel }, { cache: options.cache });
   if (result.ok) return withReasons(new WasmFilter(result.wasm, options.limits), []);
   const syntax = result.stage === 'parse' ? result.errors[0] : undefined;
   if (engine === 'wasm') {
