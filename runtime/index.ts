@@ -100,7 +100,7 @@ export {
 } from './engine/load.js';
 
 export {
-  /** Not a luapf module, or one of another ABI version. */
+  /** Not WebAssembly, not a luapf filter module, or one of another ABI version; names the file. */
   ModuleFormatError,
   /** The compiled script's main chunk failed while the module was instantiated. */
   ModuleInitError,
