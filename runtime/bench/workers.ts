@@ -23,8 +23,7 @@ import {
   makePass, median, summarize, timePasses, warmUp, type BenchOptions, type BenchResult, type PacketSet, type Pass, type WarmUpResult,
 } from './measure.js';
 import type { EngineName, FilterLimits } from '../engine/filter.js';
-import { loadEngine } from '../engine/load.js';
-import type { CompileResult } from '../../compiler/index.js';
+import { loadEngine, type ScriptCompile } from '../engine/load.js';
 
 export interface WorkerFilterSpec {
   /** script text (latin1) or module bytes */
@@ -33,7 +32,7 @@ export interface WorkerFilterSpec {
   engine: EngineName;
   limits?: Partial<FilterLimits>;
   /** the script's compile (compileAside), so that workers do not compile */
-  compiled?: CompileResult;
+  compiled?: ScriptCompile;
 }
 
 /**
@@ -44,10 +43,10 @@ export interface WorkerFilterSpec {
  * queues would keep a filter on baseline code for seconds (measured), a
  * warm-up no length of which can be sure to outlast.
  */
-export async function compileAside(source: Uint8Array, name: string, fuel?: number): Promise<CompileResult> {
+export async function compileAside(source: Uint8Array, name: string, fuel?: number): Promise<ScriptCompile> {
   const worker = new Worker(new URL(import.meta.url), { workerData: { luapfCompile: true, source, name, fuel } });
   try {
-    return await new Promise<CompileResult>((resolve, reject) => {
+    return await new Promise<ScriptCompile>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`compile worker exited with code ${code}`)));

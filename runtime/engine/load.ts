@@ -4,7 +4,6 @@
 import { readFileSync } from 'node:fs';
 import { ScriptError } from '../errors.js';
 import { compileCached } from './compile-cache.js';
-import type { CompileResult } from '../../compiler/index.js';
 import type { EngineName, Filter, FilterLimits } from './filter.js';
 import { ModuleFormatError, WasmFilter } from './wasm.js';
 
@@ -29,8 +28,17 @@ export interface LoadOptions {
   /** false: compile even if the compile cache holds this script (default: use it unless LUAPF_CACHE=off) */
   cache?: boolean;
   /** the script's compile, already done (e.g. in a worker thread, see runtime/bench/workers.ts): used instead of compiling */
-  compiled?: CompileResult;
+  compiled?: ScriptCompile;
 }
+
+/**
+ * What loadEngine needs of a compile (compiler/index.ts's CompileResult
+ * fits it). Declared here so that the library's type declarations never
+ * reach the compiler's, which need luaparse's types.
+ */
+export type ScriptCompile =
+  | { ok: true; wasm: Uint8Array }
+  | { ok: false; stage: string; errors: { line: number; column: number; message: string }[]; reasons: string[] };
 
 export interface LoadedFilter extends Filter {
   /** why the script is not compiled (empty when it is, or when it was a .wasm) */
@@ -100,7 +108,7 @@ export async function loadEngine(options: LoadOptions): Promise<LoadedFilter> {
   if (engine === 'lua') return withReasons(await withParserColumn(createLuaFilter(source, name, options.limits), source, name), []);
 
   // Compiles through the disk cache (runtime/engine/compile-cache.ts), which imports the compiler only on a miss.
-  const result = options.compiled ?? await compileCached(source, { file: name, fuel: options.limits?.fuel }, { cache: options.cache });
+  const result: ScriptCompile = options.compiled ?? await compileCached(source, { file: name, fuel: options.limits?.fuel }, { cache: options.cache });
   if (result.ok) return withReasons(new WasmFilter(result.wasm, options.limits), []);
   const syntax = result.stage === 'parse' ? result.errors[0] : undefined;
   if (engine === 'wasm') {
