@@ -70,14 +70,19 @@ Exit codes: 0 compiled, 1 the script has a syntax error or is outside the compil
 
   program
     .command('check')
-    .description('say which engine a script would run on, every reason, and the module size')
-    .argument('<filter>', 'a .lua script')
-    .option('--json', 'print the answer as JSON')
+    .description('load each filter as run would: the engine it gets and why, the module, or the error run would stop with')
+    .argument('<filters...>', '.lua scripts or compiled .wasm modules')
+    .option('--json', 'print the answer as JSON (an array when several filters are given)')
     .addHelpText('after', `
-Exit codes: 0 checked (either engine), 1 syntax error, 2 usage.`)
-    .action(async (filter: string, opts) => {
+A script is compiled, or its main chunk runs on the Lua engine, exactly as
+in \`luapf run\`; a .wasm module is described (ABI version, compiler,
+source, compile options).
+Exit codes: 0 every filter would run (on either engine), 1 run would refuse
+one (syntax error, error in the main chunk, no filter function, not a luapf
+module; the message names FILE:LINE:COL or the file), 2 usage.`)
+    .action(async (filters: string[], opts) => {
       const { checkCommand } = await import('./compile.js');
-      process.exitCode = await checkCommand(filter, opts);
+      process.exitCode = await checkCommand(filters, opts);
     });
 
   program
@@ -87,12 +92,15 @@ Exit codes: 0 checked (either engine), 1 syntax error, 2 usage.`)
     .addOption(new Option('--engine <engine>', 'engines to measure').choices(['all', 'wasm', 'lua']).default('all'))
     .option('--samples <n>', 'timed samples per measurement (the median is reported)', positiveInt, 5)
     .option('--seconds <s>', 'minimum seconds per sample', positiveNumber, 1)
-    .option('--warmup <s>', 'seconds of warm-up before the samples', positiveNumber, 0.5)
-    .option('--workers <n>', 'also measure with N worker threads (and one), and report the scaling', positiveInt)
+    .option('--warmup <s>', 'seconds of warm-up at least, then on until the rate settles (two 50 ms slices within 10%)', positiveNumber, 0.5)
+    .option('--workers <n>', 'also measure N worker threads against one (same pool, samples alternating, each worker filtering the whole capture) and report the scaling', positiveInt)
     .addOption(new Option('--layer <n>', 'what pkt is: 3 the network-layer packet, 2 the whole frame').choices(['2', '3']).default('3'))
     .option('--json', 'print the results as one JSON document')
     .option('-q, --quiet', 'no progress display')
     .addHelpText('after', `
+Mpps is the median of the samples, ±% half their range. "Gbit/s offered" is
+the packet data handed to the filter per second (whole packets at --layer),
+the line rate the filter keeps up with, not the bytes it reads.
 Exit codes: 0 success, 1 bad input, 2 usage, 3 engines disagree on an accept count.`)
     .action(async (inputs: string[], opts, cmd: Command) => {
       if (!inputs.some((p) => /\.(lua|wasm)$/i.test(p))) {
