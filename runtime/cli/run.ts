@@ -138,7 +138,7 @@ function formatSummary(filterPath: string, filter: LoadedFilter, summary: RunSum
   }
   if (summary.firstErrors.length > 0) {
     lines.push(`first filter errors (${summary.total.errors} in all):`);
-    for (const e of summary.firstErrors) lines.push(`  ${e}`);
+    for (const e of summary.firstErrors) lines.push(`  ${e.capture}#${e.packet}: ${e.message}`);
   }
   return `${lines.join('\n')}\n`;
 }
