@@ -251,9 +251,9 @@ describe('luapf run (compiled) from standard input', () => {
       const a = JSON.parse(fromFile.stdout.toString());
       const b = JSON.parse(fromStdin.stdout.toString());
       expect(b.engine).toBe('wasm');
-      expect(b.total).toEqual(a.total);
+      expect(b.total).toMatchObject({ packets: a.total.packets, accepted: a.total.accepted, rejected: a.total.rejected, errors: a.total.errors });
       const out = join(tmp, `${file}.out`);
-      const w = run(['-', '-w', out], readFileSync(path));
+      const w = run(['-', '-w', out, '-F', 'pcapng'], readFileSync(path));
       expect(w.status).toBe(0);
       expect(JSON.parse(w.stdout.toString()).total.accepted).toBe(a.total.accepted);
     }
