@@ -20,19 +20,36 @@ function packetsAhead(value: string): number {
   return n;
 }
 
+/**
+ * A usage error is one line and a hint, not the whole help:
+ * "luapf run: missing required argument 'filter'" then "see 'luapf help run'".
+ */
+function shortUsageErrors(cmd: Command, name?: string): Command {
+  const prefix = name ? `luapf ${name}` : 'luapf';
+  return cmd
+    .configureOutput({ outputError: (str, write) => write(`${prefix}: ${str.replace(/^error: /, '')}`) })
+    .showHelpAfterError(name ? `see 'luapf help ${name}'` : "see 'luapf --help'");
+}
+
 function buildProgram(): Command {
-  const program = new Command('luapf')
+  const program = shortUsageErrors(new Command('luapf'))
     .description('Compile Lua packet filters (NPF Lua / Lunatik style) to WebAssembly and run them over captures')
     .version(VERSION)
-    .showHelpAfterError()
     .exitOverride();
 
   program
     .command('run')
     .description('run a filter over captures and count accepted, rejected and failed packets')
-    .argument('<filter>', 'a .lua script or a compiled .wasm module')
-    .argument('<captures...>', 'pcap or pcapng files; - reads standard input')
-    .option('-w, --write <file>', 'write accepted packets (whole frames) to a pcap file; - is standard output')
+    .usage('[options] <filter> <captures...>\n       luapf run [options] -e SCRIPT <captures...>')
+    .argument('[filter]', 'a .lua script or a compiled .wasm module (not with -e: every argument is then a capture)')
+    .argument('[captures...]', 'pcap or pcapng files; - reads standard input')
+    .option('-e, --script <text>', 'the script itself instead of a file: a Lua expression (`#pkt > 1000`), ' +
+      'the body of filter(pkt, time) (`local v = pkt:layout{...} return v.proto == 6`), or a whole script defining filter')
+    .option('-w, --write <file>', 'write accepted packets (whole frames) to FILE; - is standard output')
+    .addOption(new Option('-F, --format <format>', 'format of -w (default: pcapng for a .pcapng file name, else pcap); ' +
+      'a classic pcap holds one link type').choices(['pcap', 'pcapng']))
+    .option('-c, --count <n>', 'stop after N packets in all (the summary says so)', positiveInt)
+    .option('-v, --print', 'print one line per accepted packet on standard output: CAPTURE#N TIME length LEN VERDICT')
     .option('--json', 'print the summary as one JSON document')
     .option('--verdicts <file>', 'write CAPTURE<TAB>N<TAB>accept|reject|error[<TAB>message] per packet')
     .addOption(new Option('--layer <n>', 'what pkt is: 3 the network-layer packet, 2 the whole frame').choices(['2', '3']).default('3'))
@@ -40,15 +57,34 @@ function buildProgram(): Command {
     .option('--fuel <n>', 'steps allowed per filter call', positiveInt, 1_000_000)
     .addOption(new Option('--engine <engine>', 'auto: compiled when possible, else the Lua interpreter').choices(['auto', 'wasm', 'lua']).default('auto'))
     .option('--verify', 'run the compiled and the interpreted engine on every packet and report where they disagree')
-    .option('-q, --quiet', 'no progress display')
+    .option('-q, --quiet', 'no progress display (shown only when stderr is a terminal)')
     .addHelpText('after', `
+Every capture and the script are checked before any packet is filtered;
+with -w in classic pcap, captures of several link types are refused then
+(use -F pcapng). The summary goes to standard output, or to standard error
+when standard output carries packets (-w -, --print, --verdicts -).
+
 Counts: every packet is accepted or rejected; "errors" counts the packets
-whose filter call failed (they take the --on-error verdict).
-Exit codes: 0 success, 1 bad input (script or capture), 2 usage,
-3 --verify found packets on which the engines disagree.`)
-    .action(async (filter: string, captures: string[], opts) => {
+whose filter call failed (they take the --on-error verdict). --json adds
+seconds and packetsPerSecond per capture and in all, the first errors
+(capture, packet, file, line, column, message) and the reasons the script
+is not compiled.
+
+Exit codes: 0 success, 1 bad input (script or capture: one line naming the
+file and offset; the other captures' counts are still reported), 2 usage,
+3 --verify found packets on which the engines disagree.
+
+Examples:
+  luapf run examples/tcp-port.lua a.pcap b.pcapng -w accepted.pcapng
+  luapf run -e 'pkt:layout{ proto = {72, 8} }.proto == 17' capture.pcap -c 1000 -v
+  tcpdump -w - -i eth0 | luapf run filter.lua - -w - | tshark -r -`)
+    .action(async (filter: string | undefined, captures: string[], opts, cmd: Command) => {
+      // With -e every argument is a capture.
+      const inputs = opts.script !== undefined ? [...(filter !== undefined ? [filter] : []), ...captures] : captures;
+      if (opts.script === undefined && filter === undefined) cmd.error("missing required argument 'filter'", { exitCode: EXIT_USAGE });
+      if (inputs.length === 0) cmd.error("missing required argument 'captures'", { exitCode: EXIT_USAGE });
       const { runCommand } = await import('./run.js');
-      process.exitCode = await runCommand(filter, captures, opts);
+      process.exitCode = await runCommand(opts.script !== undefined ? undefined : filter, inputs, opts);
     });
 
   program
@@ -110,6 +146,7 @@ Exit codes: 0 success, 1 bad input, 2 usage, 3 engines disagree on an accept cou
       process.exitCode = await benchCommand(inputs, opts);
     });
 
+  for (const cmd of program.commands) shortUsageErrors(cmd, cmd.name());
   return program;
 }
 
