@@ -228,7 +228,7 @@ describe('writer', () => {
   it('cuts records to the snaplen and keeps origLen', async () => {
     const { records } = readCaptureFile(corpusPath('v4.pcap'));
     const out = path.join(tmp, 'snap.pcap');
-    const w = createCaptureWriter(out, 1, 64); // the deprecated 0.1 form still works
+    const w = createCaptureWriter(out, { linkType: 1, snaplen: 64 });
     for (const r of records) w.write(r);
     await w.close();
     const back = readCaptureFile(out).records;

@@ -188,7 +188,7 @@ describe('--json', () => {
     const doc = JSON.parse(r.stdout);
     expect(doc.engine).toBe('wasm');
     expect(doc.firstErrors[0]).toEqual({
-      capture: v4, packet: 1, file: 'nil-field.lua', line: 2, column: expect.any(Number), message: expect.stringMatching(/arithmetic on a nil value/),
+      capture: v4, packet: 1, file: script, line: 2, column: expect.any(Number), message: expect.stringMatching(/arithmetic on a nil value/),
     });
     const lua = JSON.parse(luapf(['run', script, v4, '--json', '--engine', 'lua']).stdout);
     expect(lua.firstErrors[1]).toMatchObject({ capture: v4, packet: 2, file: 'nil-field.lua', line: 2 });

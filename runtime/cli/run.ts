@@ -149,7 +149,7 @@ export async function runCommand(filterPath: string | undefined, captures: strin
       const format = outputFormat(opts.write, opts.format);
       const { linkType, snaplen } = outputHeader(peeked.captures);
       const dest = opts.write === '-' ? '-' : openOutput(opts.write);
-      writer = createCaptureWriter(dest, linkType, { format, snaplen, name: opts.write === '-' ? '<stdout>' : opts.write });
+      writer = createCaptureWriter(dest, { linkType, format, snaplen, name: opts.write === '-' ? '<stdout>' : opts.write });
     }
     if (opts.verdicts && opts.verdicts !== '-') verdictFile = openOutput(opts.verdicts);
   } catch (e) {
