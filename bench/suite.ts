@@ -13,6 +13,7 @@ import { syntheticTraffic } from '../runtime/bench/traffic.js';
 import { ACCEPT, REJECT, type Filter, type FilterError, type PacketBatch } from '../runtime/engine/filter.js';
 import { loadEngine } from '../runtime/engine/load.js';
 import { compile } from '../compiler/index.js';
+import { ABI_VERSION, SECTION_NAME } from '../compiler/abi.js';
 import { WasmFilter, readModuleInfo } from '../runtime/engine/wasm.js';
 import { BASELINE_NAMES, TS_BASELINES, baselineWat, type PacketCheck } from './baselines.js';
 import { PAYLOAD_BASELINES } from './payload-baselines.js';
@@ -87,8 +88,8 @@ async function baselineModule(name: string, prefetch: number): Promise<Uint8Arra
   const module = binaryen.parseText(baselineWat(name, prefetch));
   // New binaryen modules enable no features; the ABI exports mutable globals.
   module.setFeatures(binaryen.Features.MutableGlobals);
-  const info = { abi: 1, compiler: 'hand-written', source: `${name}.wat`, sourceHash: '', options: {}, memory: { minPages: 1 }, errors: [] };
-  module.addCustomSection('luapf', new TextEncoder().encode(JSON.stringify(info)));
+  const info = { abi: ABI_VERSION, compiler: 'hand-written', source: `${name}.wat`, sourceHash: '', options: {}, memory: { minPages: 1 }, errors: [] };
+  module.addCustomSection(SECTION_NAME, new TextEncoder().encode(JSON.stringify(info)));
   if (!module.validate()) throw new Error(`baseline ${name} does not validate`);
   const bytes = module.emitBinary();
   module.dispose();

@@ -102,11 +102,14 @@ export {
   ModuleFormatError,
   /** The compiled script's main chunk failed while the module was instantiated. */
   ModuleInitError,
-  /** The ABI version this runtime speaks (docs/ABI.md). */
-  ABI_VERSION,
   /** A compiled module's self-description (its `luapf` custom section). */
   type ModuleInfo,
 } from './engine/wasm.js';
+
+export {
+  /** The ABI version this runtime speaks (docs/ABI.md). */
+  ABI_VERSION,
+} from '../compiler/abi.js';
 
 export {
   /** A link type that layer 3 cannot strip. */

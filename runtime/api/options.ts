@@ -1,6 +1,7 @@
 // Validation of the library's options: every public entry point checks its
 // options up front and throws OptionsError naming the option, so a typo
 // fails at the call site instead of deep inside an engine.
+import { MAX_PREFETCH } from '../../compiler/abi.js';
 import type { EngineChoice } from '../engine/load.js';
 import type { Layer, OnError } from '../run/run.js';
 
@@ -95,9 +96,6 @@ export function resolveFilterOptions(options: FilterOptions | undefined): Resolv
 }
 
 /** Options of compileFilter. */
-/** largest `prefetch` (packets ahead; compiler/index.ts checks the same bound) */
-export const MAX_PREFETCH = 65535;
-
 export interface CompileFilterOptions {
   /** the chunk name used in messages and recorded in the module (default "filter.lua") */
   name?: string;

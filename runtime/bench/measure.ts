@@ -4,6 +4,7 @@
 // call per batch, and the verdict words are counted straight from that
 // memory, so what is timed is the filter and the batch loop, as in
 // pflua-bench. Other engines go through Filter.filterBatch.
+import { DESCRIPTOR_BYTES, VERDICT_ACCEPT, VERDICT_BYTES, VERDICT_REJECT } from '../../compiler/abi.js';
 import type { CaptureIndex, CaptureRecord } from '../capture/read.js';
 import { indexCaptureFile } from '../capture/read.js';
 import { ACCEPT, ERROR, type Filter, type PacketBatch } from '../engine/filter.js';
@@ -124,7 +125,7 @@ const ALL: Share = { first: 0, stride: 1 };
  */
 export function wasmPass(filter: WasmFilter, set: PacketSet, batchSize: number, share: Share = ALL): Pass {
   const batches = Math.ceil(set.count / batchSize);
-  const descBytes = set.count * 16;
+  const descBytes = set.count * DESCRIPTOR_BYTES;
   // Only the bytes the packets span are copied (a capture's file headers are not needed but are small).
   let lo = set.count > 0 ? Infinity : 0;
   let hi = 0;
@@ -133,13 +134,13 @@ export function wasmPass(filter: WasmFilter, set: PacketSet, batchSize: number, 
     if (set.offsets[i] + set.lengths[i] > hi) hi = set.offsets[i] + set.lengths[i];
   }
   const span = Math.max(0, hi - lo);
-  const base = filter.reserve(descBytes + batchSize * 4 + span);
+  const base = filter.reserve(descBytes + batchSize * VERDICT_BYTES + span);
   const verdictBase = base + descBytes;
-  const packetBase = verdictBase + batchSize * 4;
+  const packetBase = verdictBase + batchSize * VERDICT_BYTES;
   new Uint8Array(filter.memory.buffer).set(set.bytes.subarray(lo, hi), packetBase);
   const u32 = new Uint32Array(filter.memory.buffer);
   for (let i = 0; i < set.count; i++) {
-    writeDescriptor(u32, (base >>> 2) + i * 4, packetBase + set.offsets[i] - lo, set.lengths[i], set.timestampsSec[i], set.timestampsNsec[i]);
+    writeDescriptor(u32, (base + i * DESCRIPTOR_BYTES) >>> 2, packetBase + set.offsets[i] - lo, set.lengths[i], set.timestampsSec[i], set.timestampsNsec[i]);
   }
   const words = new Uint32Array(filter.memory.buffer, verdictBase, batchSize);
   return () => {
@@ -149,9 +150,9 @@ export function wasmPass(filter: WasmFilter, set: PacketSet, batchSize: number, 
     for (let b = share.first; b < batches; b += share.stride) {
       const start = b * batchSize;
       const n = Math.min(batchSize, set.count - start);
-      filter.runRaw(base + start * 16, verdictBase, n);
-      // Without errors every word is 0 or 1 and the sum is the accept count: no branch per
-      // packet (accept and reject interleave unpredictably); an error word sends the batch to the slow count.
+      filter.runRaw(base + start * DESCRIPTOR_BYTES, verdictBase, n);
+      // Without errors every word is 0 or 1 (reject, accept) and the sum is the accept count: no branch
+      // per packet (accept and reject interleave unpredictably); an error word sends the batch to the slow count.
       let sum = 0;
       let high = 0;
       for (let i = 0; i < n; i++) {
@@ -163,8 +164,8 @@ export function wasmPass(filter: WasmFilter, set: PacketSet, batchSize: number, 
       else {
         for (let i = 0; i < n; i++) {
           const w = words[i];
-          if (w === 1) accepted++;
-          else if (w !== 0) errors++;
+          if (w === VERDICT_ACCEPT) accepted++;
+          else if (w !== VERDICT_REJECT) errors++;
         }
       }
       packets += n;

@@ -3,7 +3,7 @@
 // compiler/ only for the commands that compile).
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
-import { MAX_PREFETCH } from '../api/options.js';
+import { MAX_PREFETCH } from '../../compiler/abi.js';
 
 // Each command's module is imported when the command runs, so that
 // `luapf run x.wasm` loads neither the benchmark nor the compiler.

@@ -71,11 +71,8 @@ export interface Filter {
  * A filter driven in place (docs/ABI.md): the host writes 16-byte packet
  * descriptors and the packets into `memory` from `reserve`'s start, and the
  * engine leaves one raw verdict word per packet (0 reject, 1 accept, 2 + site
- * error, 0xffffffff trap).
+ * error, 0xffffffff trap: compiler/abi.ts names them).
  */
-/** The verdict word a host writes in module memory for a packet whose call trapped. */
-export const TRAPPED = 0xffffffff;
-
 export interface ResidentFilter {
   readonly memory: WebAssembly.Memory;
   /** bytes the host may lay out from reserve()'s start at most (the memory cap less the module's own) */

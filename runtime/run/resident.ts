@@ -14,12 +14,12 @@
 import * as fs from 'node:fs';
 import { CaptureError, CaptureParser, RecordColumns, type CaptureInfo, type CaptureRecord } from '../capture/parse.js';
 import { ioError } from '../capture/read.js';
-import { TRAPPED as TRAP, type FilterError, type ResidentFilter } from '../engine/filter.js';
+import { DESCRIPTOR_BYTES as DESC, VERDICT_ACCEPT, VERDICT_BYTES, VERDICT_TRAPPED } from '../../compiler/abi.js';
+import type { FilterError, ResidentFilter } from '../engine/filter.js';
 import { writeDescriptor } from '../engine/wasm.js';
 import { LINKTYPE, LinkTypeError, ethernetHeaderLength, fixedHeaderLength, type Layer } from '../capture/link.js';
 import type { Counts, VerdictName } from './run.js';
 
-const DESC = 16;
 const GROW_STEP = 64 * 1024;
 
 export interface ResidentRunContext {
@@ -41,7 +41,7 @@ export interface ResidentRunContext {
 
 /** True when the filter's memory cap leaves room for the descriptor and verdict tables and some packet bytes. */
 export function residentFits(filter: ResidentFilter, batchSize: number): boolean {
-  return filter.residentCapacity >= batchSize * (DESC + 4) + GROW_STEP;
+  return filter.residentCapacity >= batchSize * (DESC + VERDICT_BYTES) + GROW_STEP;
 }
 
 /** Where capture bytes come from: `fill` writes up to `length` bytes at `at` in `memory`, 0 at the end. */
@@ -109,12 +109,12 @@ function headerLength(linkType: number): number {
  */
 export async function runCaptureResident(filter: ResidentFilter, source: string | AsyncIterable<unknown>, ctx: ResidentRunContext): Promise<void> {
   const { name, layer, counts, batchSize: B } = ctx;
-  const tables = B * (DESC + 4);
+  const tables = B * (DESC + VERDICT_BYTES);
   let regionBytes = Math.max(16, Math.min(ctx.chunkBytes, filter.residentCapacity - tables));
   const readBytes = Math.max(1, ctx.chunkBytes);
   const descBase = filter.reserve(tables + regionBytes);
   const verdictBase = descBase + B * DESC;
-  const region = verdictBase + B * 4;
+  const region = verdictBase + B * VERDICT_BYTES;
   const memory = filter.memory;
 
   const parser = new CaptureParser(name);
@@ -136,12 +136,12 @@ export async function runCaptureResident(filter: ResidentFilter, source: string 
     const before = counts.packets;
     for (let i = 0; i < k; i++) {
       const w = u32[vw + i]!;
-      let passed = w === 1;
-      if (w > 1) {
+      let passed = w === VERDICT_ACCEPT;
+      if (w > VERDICT_ACCEPT) {
         counts.errors++;
         passed = ctx.passErrors;
         if (onVerdict || ctx.firstErrors.length < ctx.keepErrors) {
-          const message = w === TRAP
+          const message = w === VERDICT_TRAPPED
             ? (traps.find((t) => t.index === i)?.message ?? 'filter error')
             : filter.describeError(w);
           if (ctx.firstErrors.length < ctx.keepErrors) ctx.firstErrors.push(`${name}#${before + i + 1}: ${message}`);
@@ -195,7 +195,7 @@ export async function runCaptureResident(filter: ResidentFilter, source: string 
         }
         off = lastHeader === ETHERNET ? ethernetHeaderLength(u8, at, len) : (len < lastHeader ? len : lastHeader);
       }
-      writeDescriptor(u32, dw + i * 4, at + off, len - off, cols.tsSec[r]!, cols.tsNsec[r]!);
+      writeDescriptor(u32, dw + i * (DESC >>> 2), at + off, len - off, cols.tsSec[r]!, cols.tsNsec[r]!);
     }
     if (limit > 0) {
       traps.length = 0;
