@@ -4,6 +4,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { MAX_PREFETCH } from '../../compiler/abi.js';
+import { VERSION } from '../version.js';
 
 // Each command's module is imported when the command runs, so that
 // `luapf run x.wasm` loads neither the benchmark nor the compiler.
@@ -110,8 +111,6 @@ function positiveNumber(value: string): number {
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
   return n;
 }
-
-const VERSION = '0.1.0';
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
