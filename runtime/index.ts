@@ -14,8 +14,6 @@ export {
   PacketFilter,
   /** A filter call that failed for one packet, with the script's file:line:col. */
   FilterRuntimeError,
-  /** The bytes a filter sees as `pkt` for a capture record. */
-  networkPacket,
   /** What match and matchBatch take: bare bytes or a record. */
   type PacketInput,
   /** A packet with its capture context (link type, timestamp). */
@@ -118,6 +116,8 @@ export {
   LINKTYPE,
   /** The name of a LINKTYPE_* number. */
   linkTypeName,
+  /** The bytes a filter sees as `pkt` for a capture record. */
+  networkPacket,
   /** 3: pkt is the network-layer packet; 2: the whole frame. */
   type Layer,
 } from './capture/link.js';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ACCEPT, ERROR, type EngineName, type FilterError, type PacketBatch } from '../engine/filter.js';
-import { networkOffset, networkOffsetFn, type Layer, type OffsetFn } from '../capture/link.js';
+import { networkOffset, networkOffsetFn } from '../capture/link.js';
 import { loadEngine, type LoadedFilter } from '../engine/load.js';
 import { resolveFilterOptions, OptionsError, type FilterOptions, type ResolvedFilterOptions } from './options.js';
 import type { Counts } from '../run/run.js';
@@ -87,7 +87,6 @@ export class PacketFilter {
   private readonly listeners: ((error: FilterRuntimeError) => void)[] = [];
   private readonly batch: PacketBatch;
   private verdicts = new Uint8Array(BATCH_PACKETS);
-  private readonly offsetFor: (linkType: number) => OffsetFn;
   private closed = false;
 
   /** @internal use loadFilter or loadFilterFile */
@@ -98,12 +97,6 @@ export class PacketFilter {
     this.batch = {
       bytes: new Uint8Array(64 * 1024), offsets: new Uint32Array(BATCH_PACKETS), lengths: new Uint32Array(BATCH_PACKETS),
       timestampsSec: new Float64Array(BATCH_PACKETS), timestampsNsec: new Uint32Array(BATCH_PACKETS), count: 0,
-    };
-    const cache = new Map<number, OffsetFn>();
-    this.offsetFor = (linkType) => {
-      let fn = cache.get(linkType);
-      if (!fn) cache.set(linkType, (fn = networkOffsetFn(linkType, options.layer)));
-      return fn;
     };
   }
 
@@ -181,7 +174,7 @@ export class PacketFilter {
     const frame = isBytes ? packet : packet?.data;
     if (!(frame instanceof Uint8Array)) throw new TypeError('a packet is a Uint8Array or an object with a Uint8Array `data`');
     const linkType = isBytes || packet.linkType === undefined ? this.options.linkType : packet.linkType;
-    const pkt = frame.subarray(this.offsetFor(linkType)(frame));
+    const pkt = frame.subarray(networkOffset(linkType, frame, this.options.layer));
     const b = this.batch;
     if (at + pkt.length > b.bytes.length) {
       const grown = new Uint8Array(Math.max(b.bytes.length * 2, at + pkt.length));
@@ -273,13 +266,4 @@ export async function loadFilterFile(path: string | URL, options?: FilterOptions
   if (typeof file !== 'string' || file === '') throw new OptionsError('path', path, 'a file path or file: URL');
   const bytes = readFileSync(file);
   return loadFilter(bytes, { ...options, name: options?.name ?? basename(file) });
-}
-
-/**
- * The bytes a filter sees as `pkt` for a capture record: the frame without
- * its link-layer header at layer 3 (default), the whole frame at layer 2.
- * Throws LinkTypeError for a link type layer 3 cannot strip.
- */
-export function networkPacket(record: { data: Uint8Array; linkType: number }, layer: Layer = 3): Uint8Array {
-  return record.data.subarray(networkOffset(record.linkType, record.data, layer));
 }

@@ -63,7 +63,7 @@ export function packetSetFromIndex(name: string, index: CaptureIndex, layer: Lay
     if (lt !== fnFor) { fn = networkOffsetFn(lt, layer); fnFor = lt; }
     const start = index.dataOffset[i];
     const len = index.capLen[i];
-    const skip = Math.min(len, fn(index.bytes.subarray(start, start + len)));
+    const skip = fn(index.bytes, start, len);
     offsets[i] = start + skip;
     lengths[i] = len - skip;
     totalBytes += len - skip;

@@ -17,7 +17,7 @@ import { ioError } from '../capture/read.js';
 import { DESCRIPTOR_BYTES as DESC, VERDICT_ACCEPT, VERDICT_BYTES, VERDICT_TRAPPED } from '../../compiler/abi.js';
 import type { FilterError, ResidentFilter } from '../engine/filter.js';
 import { writeDescriptor } from '../engine/wasm.js';
-import { LINKTYPE, LinkTypeError, ethernetHeaderLength, fixedHeaderLength, type Layer } from '../capture/link.js';
+import { networkOffsetFn, type Layer, type OffsetFn } from '../capture/link.js';
 import type { Counts, VerdictName } from './run.js';
 
 const GROW_STEP = 64 * 1024;
@@ -92,15 +92,6 @@ function streamSource(chunks: AsyncIterable<unknown>, name: string): ByteSource 
 }
 
 
-const ETHERNET = -1;
-/** Header length of a link type at layer 3 (ETHERNET: variable). Throws LinkTypeError. */
-function headerLength(linkType: number): number {
-  if (linkType === LINKTYPE.ETHERNET) return ETHERNET;
-  const len = fixedHeaderLength(linkType);
-  if (len === undefined) throw new LinkTypeError(linkType);
-  return len;
-}
-
 /**
  * Runs one capture ('-'-style sources are passed as a stream) through a
  * resident filter, adding to ctx.counts. Throws CaptureError for an
@@ -125,8 +116,8 @@ export async function runCaptureResident(filter: ResidentFilter, source: string 
   const views = (): void => {
     if (u8.buffer !== memory.buffer) { u8 = new Uint8Array(memory.buffer); u32 = new Uint32Array(memory.buffer); }
   };
-  let lastType = -2;
-  let lastHeader = 0;
+  let lastType = -1;
+  let offsetOf: OffsetFn = () => 0; // resolved at the first record, and again at each change of link type
 
   const account = (first: number, k: number): void => {
     const { onVerdict, onAccept } = ctx;
@@ -179,22 +170,19 @@ export async function runCaptureResident(filter: ResidentFilter, source: string 
       const r = first + i;
       const at = cols.dataOffset[r]!;
       const len = cols.capLen[r]!;
-      let off = 0;
-      if (layer === 3) {
-        const lt = cols.linkType[r]!;
-        if (lt !== lastType) {
-          try {
-            lastHeader = headerLength(lt);
-          } catch (e) {
-            // The packets before this one are still filtered, as the record-by-record path does.
-            linkError = e;
-            limit = i;
-            break;
-          }
-          lastType = lt;
+      const lt = cols.linkType[r]!;
+      if (lt !== lastType) {
+        try {
+          offsetOf = networkOffsetFn(lt, layer);
+        } catch (e) {
+          // The packets before this one are still filtered, as the record-by-record path does.
+          linkError = e;
+          limit = i;
+          break;
         }
-        off = lastHeader === ETHERNET ? ethernetHeaderLength(u8, at, len) : (len < lastHeader ? len : lastHeader);
+        lastType = lt;
       }
+      const off = offsetOf(u8, at, len);
       writeDescriptor(u32, dw + i * (DESC >>> 2), at + off, len - off, cols.tsSec[r]!, cols.tsNsec[r]!);
     }
     if (limit > 0) {
