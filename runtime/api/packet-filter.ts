@@ -6,12 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ACCEPT, ERROR, type EngineName, type FilterError, type PacketBatch } from '../engine/filter.js';
+import { ACCEPT, ERROR, type EngineName, type FilterError } from '../engine/filter.js';
 import { networkOffset, networkOffsetFn } from '../capture/link.js';
 import { loadEngine, type LoadedFilter } from '../engine/load.js';
 import { resolveFilterOptions, OptionsError, type FilterOptions, type ResolvedFilterOptions } from './options.js';
 import type { Counts } from '../run/run.js';
 import { WasmFilter, type ModuleInfo } from '../engine/wasm.js';
+import { BatchBuilder } from '../run/batch.js';
 
 /** A packet with its capture context, e.g. a record from readCapture. Only `data` is required. */
 export interface PacketRecord {
@@ -85,7 +86,7 @@ export class PacketFilter {
   readonly firstErrors: FilterRuntimeError[] = [];
   private readonly counts: Counts = { packets: 0, accepted: 0, rejected: 0, errors: 0 };
   private readonly listeners: ((error: FilterRuntimeError) => void)[] = [];
-  private readonly batch: PacketBatch;
+  private readonly batch = new BatchBuilder(BATCH_PACKETS, 64 * 1024);
   private verdicts = new Uint8Array(BATCH_PACKETS);
   private closed = false;
 
@@ -94,10 +95,6 @@ export class PacketFilter {
     this.engine = inner.engine as EngineName;
     this.reasons = inner.reasons;
     this.moduleInfo = inner instanceof WasmFilter ? inner.info : undefined;
-    this.batch = {
-      bytes: new Uint8Array(64 * 1024), offsets: new Uint32Array(BATCH_PACKETS), lengths: new Uint32Array(BATCH_PACKETS),
-      timestampsSec: new Float64Array(BATCH_PACKETS), timestampsNsec: new Uint32Array(BATCH_PACKETS), count: 0,
-    };
   }
 
   /** A copy of the counts: every packet is accepted or rejected; `errors` counts failed calls (also in one of the two). */
@@ -124,8 +121,8 @@ export class PacketFilter {
    */
   match(packet: PacketInput, timestamp?: Timestamp): boolean {
     this.checkOpen();
-    this.batch.count = 0;
-    this.add(packet, 0, timestamp);
+    this.batch.reset();
+    this.add(packet, timestamp);
     return this.flush(1, this.verdicts, 0) === 1;
   }
 
@@ -140,20 +137,17 @@ export class PacketFilter {
     const list = Array.isArray(packets) ? (packets as readonly PacketInput[]) : [...packets];
     const out = new Uint8Array(list.length);
     let start = 0;
-    let bytes = 0;
-    this.batch.count = 0;
+    this.batch.reset();
     for (let i = 0; i < list.length; i++) {
-      const size = this.add(list[i], bytes);
-      bytes += size;
-      if (this.batch.count === BATCH_PACKETS || bytes >= BATCH_BYTES) {
+      this.add(list[i]);
+      if (this.batch.count === BATCH_PACKETS || this.batch.used >= BATCH_BYTES) {
         this.flush(this.batch.count, out, start);
         start += this.batch.count;
-        this.batch.count = 0;
-        bytes = 0;
+        this.batch.reset();
       }
     }
     if (this.batch.count > 0) this.flush(this.batch.count, out, start);
-    this.batch.count = 0;
+    this.batch.reset();
     return out;
   }
 
@@ -168,23 +162,13 @@ export class PacketFilter {
     if (this.closed) throw new Error('the filter is closed');
   }
 
-  /** Appends a packet to the batch at byte `at`; returns its size. */
-  private add(packet: PacketInput, at: number, timestamp?: Timestamp): number {
+  /** Appends a packet to the batch. */
+  private add(packet: PacketInput, timestamp?: Timestamp): void {
     const isBytes = packet instanceof Uint8Array;
     const frame = isBytes ? packet : packet?.data;
     if (!(frame instanceof Uint8Array)) throw new TypeError('a packet is a Uint8Array or an object with a Uint8Array `data`');
     const linkType = isBytes || packet.linkType === undefined ? this.options.linkType : packet.linkType;
     const pkt = frame.subarray(networkOffset(linkType, frame, this.options.layer));
-    const b = this.batch;
-    if (at + pkt.length > b.bytes.length) {
-      const grown = new Uint8Array(Math.max(b.bytes.length * 2, at + pkt.length));
-      grown.set(b.bytes.subarray(0, at));
-      b.bytes = grown;
-    }
-    b.bytes.set(pkt, at);
-    const i = b.count++;
-    b.offsets[i] = at;
-    b.lengths[i] = pkt.length;
     let sec = isBytes ? 0 : packet.tsSec ?? 0;
     let nsec = isBytes ? 0 : packet.tsNsec ?? 0;
     if (typeof timestamp === 'bigint') {
@@ -194,9 +178,7 @@ export class PacketFilter {
       sec = Math.floor(timestamp);
       nsec = Math.round((timestamp - sec) * 1e6) * 1000;
     }
-    b.timestampsSec[i] = sec;
-    b.timestampsNsec[i] = nsec;
-    return pkt.length;
+    this.batch.add(pkt, sec, nsec);
   }
 
   /** Runs the batch, writes 1/0 into out[start..], counts; returns the first verdict. */

@@ -8,7 +8,8 @@ import { DESCRIPTOR_BYTES, VERDICT_ACCEPT, VERDICT_BYTES, VERDICT_REJECT } from 
 import type { CaptureIndex, CaptureRecord } from '../capture/read.js';
 import { indexCaptureFile } from '../capture/read.js';
 import { ACCEPT, ERROR, type Filter, type PacketBatch } from '../engine/filter.js';
-import { networkOffset, networkOffsetFn, type Layer, type OffsetFn } from '../capture/link.js';
+import { networkOffsetFn, type Layer, type OffsetFn } from '../capture/link.js';
+import { BatchBuilder } from '../run/batch.js';
 import { WasmFilter, writeDescriptor } from '../engine/wasm.js';
 
 /** Packets of one capture, held in memory: a PacketBatch over all of them. */
@@ -20,31 +21,11 @@ export interface PacketSet extends PacketBatch {
 
 /** Builds a set from record objects (the built-in traffic); packets are copied contiguously. */
 export function packetSetFromRecords(name: string, records: Iterable<CaptureRecord>, layer: Layer = 3): PacketSet {
-  const packets: Uint8Array[] = [];
-  const sec: number[] = [];
-  const nsec: number[] = [];
-  let totalBytes = 0;
-  for (const r of records) {
-    const p = r.data.subarray(networkOffset(r.linkType, r.data, layer));
-    packets.push(p);
-    sec.push(r.tsSec);
-    nsec.push(r.tsNsec);
-    totalBytes += p.length;
-  }
-  const bytes = new Uint8Array(totalBytes);
-  const offsets = new Uint32Array(packets.length);
-  const lengths = new Uint32Array(packets.length);
-  let at = 0;
-  packets.forEach((p, i) => {
-    bytes.set(p, at);
-    offsets[i] = at;
-    lengths[i] = p.length;
-    at += p.length;
-  });
-  return {
-    name, bytes, offsets, lengths, count: packets.length, totalBytes,
-    timestampsSec: Float64Array.from(sec), timestampsNsec: Uint32Array.from(nsec),
-  };
+  const list = Array.isArray(records) ? (records as CaptureRecord[]) : [...records];
+  const batch = new BatchBuilder(list.length, 64 * 1024);
+  for (const r of list) batch.addRecord(r, layer);
+  const { bytes, used, offsets, lengths, count, timestampsSec, timestampsNsec } = batch;
+  return { name, bytes: bytes.subarray(0, used), offsets, lengths, count, totalBytes: used, timestampsSec, timestampsNsec };
 }
 
 /**

@@ -4,8 +4,8 @@
 // A filter that offers resident() (the compiled engine) takes the zero-copy
 // path of run/resident.ts; others get copied batches through filterBatch.
 import { CaptureError, openCapture, READ_CHUNK, type CaptureInfo, type CaptureRecord } from '../capture/read.js';
-import { ACCEPT, ERROR, type Filter, type PacketBatch } from '../engine/filter.js';
-import { networkOffset } from '../capture/link.js';
+import { ACCEPT, ERROR, type Filter } from '../engine/filter.js';
+import { BatchBuilder } from './batch.js';
 import { residentFits, runCaptureResident } from './resident.js';
 
 export type Layer = 2 | 3;
@@ -63,44 +63,6 @@ export interface RunSummary {
   total: Counts;
   /** the first `keepErrors` filter errors: "CAPTURE#N: file:line:col: message" */
   firstErrors: string[];
-}
-
-/** A reusable batch buffer: packet bytes are copied in once, contiguously. */
-class BatchBuilder implements PacketBatch {
-  bytes = new Uint8Array(1 << 20);
-  offsets: Uint32Array;
-  lengths: Uint32Array;
-  timestampsSec: Float64Array;
-  timestampsNsec: Uint32Array;
-  count = 0;
-  private used = 0;
-
-  constructor(readonly capacity: number) {
-    this.offsets = new Uint32Array(capacity);
-    this.lengths = new Uint32Array(capacity);
-    this.timestampsSec = new Float64Array(capacity);
-    this.timestampsNsec = new Uint32Array(capacity);
-  }
-
-  reset(): void {
-    this.count = 0;
-    this.used = 0;
-  }
-
-  add(packet: Uint8Array, tsSec: number, tsNsec: number): void {
-    if (this.used + packet.length > this.bytes.length) {
-      const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.used + packet.length));
-      grown.set(this.bytes.subarray(0, this.used));
-      this.bytes = grown;
-    }
-    this.bytes.set(packet, this.used);
-    const i = this.count++;
-    this.offsets[i] = this.used;
-    this.lengths[i] = packet.length;
-    this.timestampsSec[i] = tsSec;
-    this.timestampsNsec[i] = tsNsec;
-    this.used += packet.length;
-  }
 }
 
 function zeroCounts(): Counts {
@@ -189,10 +151,8 @@ export async function runCaptures(
       options.onCaptureStart?.(name, await reader.header());
       for await (const records of reader.batches()) {
         for (const record of records) {
-          const frame = record.data;
-          const start = networkOffset(record.linkType, frame, layer);
+          batch.addRecord(record, layer);
           pending.push(record);
-          batch.add(frame.subarray(start), record.tsSec, record.tsNsec);
           if (batch.count === batch.capacity) flush();
         }
         await options.drain?.();
