@@ -130,4 +130,4 @@ export type {
 export type {
   /** The verdict of a failed filter call: 'drop' or 'pass'. */
   OnError,
-} from './run/run.js';
+} from './run/verdicts.js';

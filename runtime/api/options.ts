@@ -3,7 +3,8 @@
 // fails at the call site instead of deep inside an engine.
 import { MAX_PREFETCH } from '../../compiler/abi.js';
 import type { EngineChoice } from '../engine/load.js';
-import type { Layer, OnError } from '../run/run.js';
+import type { Layer } from '../capture/link.js';
+import type { OnError } from '../run/verdicts.js';
 
 /** A bad option value given to the library (a RangeError, so `instanceof RangeError` works too). */
 export class OptionsError extends RangeError {

@@ -1,7 +1,7 @@
 // The library's friendly layer: a PacketFilter that takes packets one at a
 // time or in arrays and keeps counts, over the batch-oriented Filter that
-// every engine implements. The on-error verdict is applied here, as the
-// command line's runner applies it. Nothing here imports the compiler
+// every engine implements. The on-error verdict and the counts follow the
+// runner's policy (run/verdicts.ts). Nothing here imports the compiler
 // unless a script has to be compiled.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -10,7 +10,7 @@ import { ACCEPT, ERROR, type EngineName, type FilterError } from '../engine/filt
 import { networkOffset, networkOffsetFn } from '../capture/link.js';
 import { loadEngine, type LoadedFilter } from '../engine/load.js';
 import { resolveFilterOptions, OptionsError, type FilterOptions, type ResolvedFilterOptions } from './options.js';
-import type { Counts } from '../run/run.js';
+import { VerdictPolicy, zeroCounts, type Counts } from '../run/verdicts.js';
 import { WasmFilter, type ModuleInfo } from '../engine/wasm.js';
 import { BatchBuilder } from '../run/batch.js';
 
@@ -83,8 +83,9 @@ export class PacketFilter {
   /** the module's self-description, when the engine is 'wasm' */
   readonly moduleInfo: ModuleInfo | undefined;
   /** the first `keepErrors` filter errors of this filter's life */
-  readonly firstErrors: FilterRuntimeError[] = [];
-  private readonly counts: Counts = { packets: 0, accepted: 0, rejected: 0, errors: 0 };
+  readonly firstErrors: FilterRuntimeError[];
+  private readonly policy: VerdictPolicy<FilterRuntimeError>;
+  private readonly counts: Counts = zeroCounts();
   private readonly listeners: ((error: FilterRuntimeError) => void)[] = [];
   private readonly batch = new BatchBuilder(BATCH_PACKETS, 64 * 1024);
   private verdicts = new Uint8Array(BATCH_PACKETS);
@@ -95,6 +96,8 @@ export class PacketFilter {
     this.engine = inner.engine as EngineName;
     this.reasons = inner.reasons;
     this.moduleInfo = inner instanceof WasmFilter ? inner.info : undefined;
+    this.policy = new VerdictPolicy(options.onError, options.keepErrors);
+    this.firstErrors = this.policy.firstErrors;
   }
 
   /** A copy of the counts: every packet is accepted or rejected; `errors` counts failed calls (also in one of the two). */
@@ -187,24 +190,17 @@ export class PacketFilter {
     const verdicts = this.verdicts;
     const errors: FilterError[] = this.inner.filterBatch(this.batch, verdicts);
     const messages = errors.length > 0 ? new Map(errors.map((e) => [e.index, e.message])) : undefined;
-    const pass = this.options.onError === 'pass';
-    const first = verdicts[0];
     for (let i = 0; i < count; i++) {
-      const v = verdicts[i];
-      let accepted = v === ACCEPT;
-      if (v === ERROR) {
-        accepted = pass;
-        this.counts.errors++;
+      let accepted = verdicts[i] === ACCEPT;
+      if (verdicts[i] === ERROR) {
         const error = new FilterRuntimeError(messages?.get(i) ?? 'filter error', this.counts.packets);
-        if (this.firstErrors.length < this.options.keepErrors) this.firstErrors.push(error);
+        accepted = this.policy.failed(this.counts, error);
         for (const listener of this.listeners) listener(error);
       }
-      this.counts.packets++;
-      if (accepted) this.counts.accepted++;
-      else this.counts.rejected++;
+      this.policy.count(this.counts, accepted);
       out[start + i] = accepted ? 1 : 0;
     }
-    return first === ERROR ? (pass ? 1 : 0) : first;
+    return out[start];
   }
 }
 

@@ -12,31 +12,25 @@
 // verdict words, then the read region (grown only when one record/block is
 // larger than it, and never past the filter's memory cap).
 import * as fs from 'node:fs';
-import { CaptureError, CaptureParser, RecordColumns, type CaptureInfo, type CaptureRecord } from '../capture/parse.js';
+import { CaptureError, CaptureParser, RecordColumns } from '../capture/parse.js';
 import { ioError } from '../capture/read.js';
 import { DESCRIPTOR_BYTES as DESC, VERDICT_ACCEPT, VERDICT_BYTES, VERDICT_TRAPPED } from '../../compiler/abi.js';
 import type { FilterError, ResidentFilter } from '../engine/filter.js';
 import { writeDescriptor } from '../engine/wasm.js';
 import { networkOffsetFn, type Layer, type OffsetFn } from '../capture/link.js';
-import type { Counts, VerdictName } from './run.js';
+import type { CaptureTally, RunCallbacks } from './verdicts.js';
 
 const GROW_STEP = 64 * 1024;
 
 export interface ResidentRunContext {
-  name: string;
   layer: Layer;
-  passErrors: boolean;
-  keepErrors: number;
   batchSize: number;
   /** bytes per read, and the read region's initial size */
   chunkBytes: number;
-  counts: Counts;
-  firstErrors: string[];
-  onVerdict?: (capture: string, n: number, verdict: VerdictName, message?: string) => void;
-  onAccept?: (record: CaptureRecord) => void;
-  onCaptureStart?: (capture: string, info: CaptureInfo) => void;
-  onProgress?: (capture: string, packetsSoFar: number) => void;
-  drain?: () => Promise<void>;
+  /** the capture's name, counts and per-packet reports, under the run's verdict policy */
+  tally: CaptureTally;
+  /** the run's callbacks (onVerdict is the tally's) */
+  callbacks: RunCallbacks;
 }
 
 /** True when the filter's memory cap leaves room for the descriptor and verdict tables and some packet bytes. */
@@ -94,12 +88,13 @@ function streamSource(chunks: AsyncIterable<unknown>, name: string): ByteSource 
 
 /**
  * Runs one capture ('-'-style sources are passed as a stream) through a
- * resident filter, adding to ctx.counts. Throws CaptureError for an
+ * resident filter, counting into ctx.tally. Throws CaptureError for an
  * unreadable or malformed capture, after every good packet before the fault
  * has been filtered, and LinkTypeError likewise.
  */
 export async function runCaptureResident(filter: ResidentFilter, source: string | AsyncIterable<unknown>, ctx: ResidentRunContext): Promise<void> {
-  const { name, layer, counts, batchSize: B } = ctx;
+  const { layer, tally, callbacks, batchSize: B } = ctx;
+  const name = tally.name;
   const tables = B * (DESC + VERDICT_BYTES);
   let regionBytes = Math.max(16, Math.min(ctx.chunkBytes, filter.residentCapacity - tables));
   const readBytes = Math.max(1, ctx.chunkBytes);
@@ -119,46 +114,25 @@ export async function runCaptureResident(filter: ResidentFilter, source: string 
   let lastType = -1;
   let offsetOf: OffsetFn = () => 0; // resolved at the first record, and again at each change of link type
 
+  /** Applies the verdict words of records [first, first + k) to the tally. */
   const account = (first: number, k: number): void => {
-    const { onVerdict, onAccept } = ctx;
+    const { onAccept } = callbacks;
     const vw = verdictBase >>> 2;
-    let accepted = 0;
-    let rejected = 0;
-    const before = counts.packets;
     for (let i = 0; i < k; i++) {
       const w = u32[vw + i]!;
-      let passed = w === VERDICT_ACCEPT;
-      if (w > VERDICT_ACCEPT) {
-        counts.errors++;
-        passed = ctx.passErrors;
-        if (onVerdict || ctx.firstErrors.length < ctx.keepErrors) {
-          const message = w === VERDICT_TRAPPED
-            ? (traps.find((t) => t.index === i)?.message ?? 'filter error')
-            : filter.describeError(w);
-          if (ctx.firstErrors.length < ctx.keepErrors) ctx.firstErrors.push(`${name}#${before + i + 1}: ${message}`);
-          onVerdict?.(name, before + i + 1, 'error', message);
-        }
-      } else if (onVerdict) {
-        onVerdict(name, before + i + 1, passed ? 'accept' : 'reject');
-      }
-      if (passed) {
-        accepted++;
-        if (onAccept) {
-          const r = first + i;
-          const at = cols.dataOffset[r]!;
-          onAccept({
-            linkType: cols.linkType[r]!, tsSec: cols.tsSec[r]!, tsNsec: cols.tsNsec[r]!, origLen: cols.origLen[r]!,
-            data: u8.slice(at, at + cols.capLen[r]!), offset: cols.offset[r]!,
-          });
-        }
-      } else {
-        rejected++;
+      const passed = w > VERDICT_ACCEPT
+        ? tally.failed(() => (w === VERDICT_TRAPPED ? (traps.find((t) => t.index === i)?.message ?? 'filter error') : filter.describeError(w)))
+        : tally.returned(w === VERDICT_ACCEPT);
+      if (passed && onAccept) {
+        const r = first + i;
+        const at = cols.dataOffset[r]!;
+        onAccept({
+          linkType: cols.linkType[r]!, tsSec: cols.tsSec[r]!, tsNsec: cols.tsNsec[r]!, origLen: cols.origLen[r]!,
+          data: u8.slice(at, at + cols.capLen[r]!), offset: cols.offset[r]!,
+        });
       }
     }
-    counts.packets = before + k;
-    counts.accepted += accepted;
-    counts.rejected += rejected;
-    ctx.onProgress?.(name, counts.packets);
+    callbacks.onProgress?.(name, tally.counts.packets);
   };
 
   /** Filters records [first, first + k) of `cols`: descriptors, one Wasm call, the verdicts. */
@@ -199,7 +173,7 @@ export async function runCaptureResident(filter: ResidentFilter, source: string 
   const announce = (): void => {
     if (!announced && parser.info) {
       announced = true;
-      ctx.onCaptureStart?.(name, parser.info);
+      callbacks.onCaptureStart?.(name, parser.info);
     }
   };
   let carry = 0; // unconsumed bytes at the region's start
@@ -228,7 +202,7 @@ export async function runCaptureResident(filter: ResidentFilter, source: string 
       const used = parser.parse(u8.subarray(region, region + avail), base, cols);
       announce();
       for (let j = 0; j < cols.count; j += B) runBatch(j, Math.min(B, cols.count - j));
-      await ctx.drain?.();
+      await callbacks.drain?.();
       if (parser.error) throw parser.error;
       carry = avail - used;
       if (carry > 0 && used > 0) u8.copyWithin(region, region + used, region + avail);
