@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { ACCEPT, ERROR, type EngineName, type FilterError } from '../engine/filter.js';
 import { networkOffset, networkOffsetFn } from '../capture/link.js';
 import { loadEngine, type LoadedFilter } from '../engine/load.js';
+import { scriptBytes } from '../engine/script-bytes.js';
 import { resolveFilterOptions, OptionsError, type FilterOptions, type ResolvedFilterOptions } from './options.js';
 import { VerdictPolicy, zeroCounts, type Counts } from '../run/verdicts.js';
 import { WasmFilter, type ModuleInfo } from '../engine/wasm.js';
@@ -202,14 +203,6 @@ export class PacketFilter {
     }
     return out[start];
   }
-}
-
-/** Bytes of script text: latin1 (one char per byte) when every char fits, else UTF-8. */
-export function scriptBytes(text: string): Uint8Array {
-  for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) > 0xff) return new TextEncoder().encode(text);
-  }
-  return Buffer.from(text, 'latin1');
 }
 
 /**

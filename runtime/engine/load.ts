@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 import { ScriptError } from '../errors.js';
 import { compileCached } from './compile-cache.js';
 import type { EngineName, Filter, FilterLimits } from './filter.js';
+import { scriptBytes, scriptText } from './script-bytes.js';
 import { WasmFilter } from './wasm.js';
 
 // Wasmoon costs ~0.4 s to import: a compiled filter must not pay for it.
@@ -19,7 +20,7 @@ export type EngineChoice = 'auto' | EngineName;
 export interface LoadOptions {
   /** a .lua or .wasm file; alternatively give `source` */
   path?: string;
-  /** script text (latin1: one char per byte) or module bytes */
+  /** script text (see script-bytes.ts) or module bytes */
   source?: string | Uint8Array;
   /** the name errors use (default: the file's base name, or "filter.lua") */
   name?: string;
@@ -58,7 +59,7 @@ export async function loadEngine(options: LoadOptions): Promise<LoadedFilter> {
   if (raw === undefined) throw new TypeError('loadEngine needs a path or a source');
   const name = options.name ?? (options.path !== undefined ? basename(options.path) : 'filter.lua');
   const engine = options.engine ?? 'auto';
-  const bytes = typeof raw === 'string' ? Buffer.from(raw, 'latin1') : raw;
+  const bytes = typeof raw === 'string' ? scriptBytes(raw) : raw;
 
   if (isWasm(bytes)) {
     if (engine === 'lua') {
@@ -67,7 +68,7 @@ export async function loadEngine(options: LoadOptions): Promise<LoadedFilter> {
     return withReasons(new WasmFilter(bytes, options.limits), []);
   }
 
-  const source = Buffer.from(bytes).toString('latin1');
+  const source = scriptText(bytes);
   if (engine === 'lua') return withReasons(await createLuaFilter(source, name, options.limits), []);
 
   // Compiles through the disk cache (runtime/engine/compile-cache.ts), which imports the compiler only on a miss.

@@ -22,6 +22,7 @@ import { DEFAULT_LIMITS, ERROR, type Filter, type FilterError, type FilterLimits
 import { DATA_LIB_LUA } from './data-lib.js';
 import { ScriptError } from '../errors.js';
 import { LUA_OK, LUA_TSTRING, loadLuaModule, type LuaApi, type LuaModule, type LuaState, type Ptr } from './lua-raw.js';
+import { scriptBytes } from './script-bytes.js';
 
 /** packets per call into Lua (the trampoline preallocates this many slots) */
 export const MAX_BATCH = 4096;
@@ -285,14 +286,6 @@ export interface LuaFilterOptions {
   print?: (bytes: Uint8Array) => void;
 }
 
-/** Bytes of a script or name: latin1 when every code unit fits a byte, else UTF-8. */
-function toBytes(s: string): Uint8Array {
-  for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) > 0xff) return new TextEncoder().encode(s);
-  }
-  return Uint8Array.from(s, (c) => c.charCodeAt(0));
-}
-
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** Message text back from Lua: UTF-8 when valid (file names), else latin1. */
 function fromBytes(b: Uint8Array): string {
@@ -520,7 +513,7 @@ export async function createLuaFilter(
     mod.removeFunction(setcapPtr);
     throw new Error('LuaFilter: cannot create a Lua state');
   }
-  const chunkBytes = toBytes(chunkName);
+  const chunkBytes = scriptBytes(chunkName);
   const chunkId = fromBytes(chunkBytes.subarray(0, 59));
   const filter = new LuaFilter(mod, L, scratch, mem, lim, [allocPtr, writePtr, setcapPtr], chunkId);
   try {
@@ -540,7 +533,7 @@ export async function createLuaFilter(
     // the runtime itself is not charged: the cap starts counting at the script
     mem.base = mem.used + 64 * 1024;
     mem.limit = mem.base + lim.memoryBytes;
-    const srcBytes = toBytes(source);
+    const srcBytes = scriptBytes(source);
     mem.limit += srcBytes.length;
     pushBytes(api, mod, L, srcBytes);
     api.lua_pushnumber(L, MAX_BATCH);
