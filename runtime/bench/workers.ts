@@ -6,15 +6,15 @@
 // worker's body (run when loaded as a worker with `luapfBench` data).
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { makePass, summarize, timePasses, warmUp, type BenchOptions, type BenchResult, type PacketSet, type Pass } from './measure.js';
-import type { EngineName, FilterLimits } from '../engine/filter.js';
-import { loadEngine } from '../engine/load.js';
+import type { EngineName } from '../engine/filter.js';
+import { loadEngine, type LoadOptions } from '../engine/load.js';
 
-export interface WorkerFilterSpec {
+/** The filter each worker loads: loadEngine's options, with the source as bytes (they cross to the worker) and one engine. */
+export interface WorkerFilterSpec extends LoadOptions {
   /** script text (latin1) or module bytes */
   source: Uint8Array;
   name: string;
   engine: EngineName;
-  limits?: Partial<FilterLimits>;
 }
 
 interface WorkerInit {
@@ -120,7 +120,7 @@ async function workerMain(init: WorkerInit): Promise<void> {
   const port = parentPort!;
   let pass: Pass;
   try {
-    const filter = await loadEngine({ source: init.filter.source, name: init.filter.name, engine: init.filter.engine, limits: init.filter.limits });
+    const filter = await loadEngine(init.filter);
     pass = makePass(filter, init.set, init.batchSize, { first: init.first, stride: init.stride });
     port.postMessage({ type: 'ready', ...pass() } satisfies FromWorker);
   } catch (e) {

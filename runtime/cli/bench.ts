@@ -5,10 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { benchFilter, loadPacketSet, packetSetFromRecords, type BenchResult, type PacketSet } from '../bench/measure.js';
-import { benchWorkers } from '../bench/workers.js';
+import { benchWorkers, type WorkerFilterSpec } from '../bench/workers.js';
 import { EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK } from './exit-codes.js';
 import { describeLoadError } from './run.js';
 import type { EngineName } from '../engine/filter.js';
+import type { Layer } from '../capture/link.js';
 import { loadEngine } from '../engine/load.js';
 import { syntheticTraffic } from '../bench/traffic.js';
 
@@ -72,7 +73,7 @@ function memoryFor(set: PacketSet): number {
 export async function benchCommand(inputs: string[], opts: BenchCommandOptions): Promise<number> {
   const filters = inputs.filter(isFilterFile);
   const captures = inputs.filter((p) => !isFilterFile(p));
-  const layer = Number(opts.layer) as 2 | 3;
+  const layer = Number(opts.layer) as Layer;
   const workers = opts.workers ?? 0;
 
   const sets: PacketSet[] = [];
@@ -108,10 +109,10 @@ export async function benchCommand(inputs: string[], opts: BenchCommandOptions):
       for (const engine of engines) {
         for (const set of sets) {
           let filter;
-          const limits = { memoryBytes: memoryFor(set) };
+          const spec: WorkerFilterSpec = { source, name: basename(path), engine, limits: { memoryBytes: memoryFor(set) } };
           try {
             // A fresh instance per capture: state from one capture must not leak into the next.
-            filter = await loadEngine({ source, name: basename(path), engine, limits });
+            filter = await loadEngine(spec);
           } catch (e) {
             const reason = describeLoadError(e);
             if (reason === undefined) throw e;
@@ -130,7 +131,6 @@ export async function benchCommand(inputs: string[], opts: BenchCommandOptions):
             filter.close();
           }
           if (workers > 0) {
-            const spec = { source, name: basename(path), engine, limits };
             const counts = workers > 1 ? [1, workers] : [1];
             const byCount = new Map<number, BenchResult>();
             for (const n of counts) {
