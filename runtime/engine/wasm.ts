@@ -50,10 +50,12 @@ export interface ModuleInfo {
   errors: { message: string; line: number; column: number }[];
 }
 
+/** Not a luapf module, or one of another ABI version. */
 export class ModuleFormatError extends Error {
   override name = 'ModuleFormatError';
 }
 
+/** A module's self-description; throws ModuleFormatError when it has none or speaks another ABI version. */
 export function readModuleInfo(module: WebAssembly.Module): ModuleInfo {
   const sections = WebAssembly.Module.customSections(module, SECTION_NAME);
   if (sections.length !== 1) {
@@ -84,6 +86,7 @@ export class ModuleInitError extends Error {
   override name = 'ModuleInitError';
 }
 
+/** The compiled engine: one instance of a module, its memory capped by the limits. */
 export class WasmFilter implements Filter, ResidentFilter {
   readonly engine = 'wasm' as const;
   readonly info: ModuleInfo;
@@ -188,8 +191,8 @@ export class WasmFilter implements Filter, ResidentFilter {
   }
 
   /**
-   * Runs packets whose descriptors are already in this module's memory (the
-   * zero-copy path of the benchmark) and translates the verdict words.
+   * Runs packets whose descriptors are already in this module's memory and
+   * translates the verdict words into verdict codes (filterBatch's last step).
    */
   runResident(descBase: number, verdictBase: number, count: number, verdicts: Uint8Array): FilterError[] {
     this.checkOpen('runResident');
@@ -213,7 +216,7 @@ export class WasmFilter implements Filter, ResidentFilter {
     return this.maxPages * PAGE_BYTES - this.heapBase;
   }
 
-  /** The zero-copy path of runtime/run/run.ts: this module's memory, driven in place. */
+  /** The zero-copy path of the runner (run/resident.ts): this module's memory, driven in place. */
   resident(): ResidentFilter | undefined {
     return this.closed ? undefined : this;
   }
