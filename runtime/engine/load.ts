@@ -7,7 +7,7 @@ import { ScriptError } from '../errors.js';
 import { compileCached } from './compile-cache.js';
 import type { EngineName, Filter, FilterLimits } from './filter.js';
 import { scriptBytes, scriptText } from './script-bytes.js';
-import { WasmFilter } from './wasm.js';
+import { isWasmModule, WasmFilter } from './wasm.js';
 
 // Wasmoon costs ~0.4 s to import: a compiled filter must not pay for it.
 async function createLuaFilter(...args: Parameters<typeof import('./lua.js').createLuaFilter>) {
@@ -44,12 +44,6 @@ export class EngineUnavailableError extends Error {
   }
 }
 
-const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
-
-function isWasm(bytes: Uint8Array): boolean {
-  return WASM_MAGIC.every((b, i) => bytes[i] === b);
-}
-
 function withReasons<F extends Filter>(filter: F, reasons: readonly string[]): F & LoadedFilter {
   return Object.assign(filter, { reasons });
 }
@@ -61,7 +55,7 @@ export async function loadEngine(options: LoadOptions): Promise<LoadedFilter> {
   const engine = options.engine ?? 'auto';
   const bytes = typeof raw === 'string' ? scriptBytes(raw) : raw;
 
-  if (isWasm(bytes)) {
+  if (isWasmModule(bytes)) {
     if (engine === 'lua') {
       throw new EngineUnavailableError(`${name} is a compiled module: it runs on the wasm engine only`, []);
     }

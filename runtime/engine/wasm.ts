@@ -39,6 +39,13 @@ export function writeDescriptor(u32: Uint32Array, w: number, address: number, le
   }
 }
 
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+/** True when `bytes` start as a WebAssembly module does (a `.wasm` rather than a script). */
+export function isWasmModule(bytes: Uint8Array): boolean {
+  return WASM_MAGIC.every((b, i) => bytes[i] === b);
+}
+
 /** The `luapf` custom section of a compiled module. */
 export interface ModuleInfo {
   abi: number;
