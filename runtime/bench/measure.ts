@@ -99,13 +99,29 @@ export type Pass = () => { accepted: number; errors: number; packets: number };
 export interface Share { first: number; stride: number }
 const ALL: Share = { first: 0, stride: 1 };
 
+type PassCounts = ReturnType<Pass>;
+
+/** The loop of every pass: `run` filters packets [start, start + n) and adds its accepts and errors to `into`. */
+function passOver(count: number, batchSize: number, share: Share, run: (start: number, n: number, into: PassCounts) => void): Pass {
+  const batches = Math.ceil(count / batchSize);
+  return () => {
+    const into: PassCounts = { accepted: 0, errors: 0, packets: 0 };
+    for (let b = share.first; b < batches; b += share.stride) {
+      const start = b * batchSize;
+      const n = Math.min(batchSize, count - start);
+      run(start, n, into);
+      into.packets += n;
+    }
+    return into;
+  };
+}
+
 /**
  * Lays the set out once in the module's memory: descriptors, a verdict area
  * per batch, then the packets, and returns a pass that makes one Wasm call
  * per batch and counts the verdict words in bulk.
  */
 export function wasmPass(filter: WasmFilter, set: PacketSet, batchSize: number, share: Share = ALL): Pass {
-  const batches = Math.ceil(set.count / batchSize);
   const descBytes = set.count * DESCRIPTOR_BYTES;
   // Only the bytes the packets span are copied (a capture's file headers are not needed but are small).
   let lo = set.count > 0 ? Infinity : 0;
@@ -124,62 +140,44 @@ export function wasmPass(filter: WasmFilter, set: PacketSet, batchSize: number, 
     writeDescriptor(u32, (base + i * DESCRIPTOR_BYTES) >>> 2, packetBase + set.offsets[i] - lo, set.lengths[i], set.timestampsSec[i], set.timestampsNsec[i]);
   }
   const words = new Uint32Array(filter.memory.buffer, verdictBase, batchSize);
-  return () => {
-    let accepted = 0;
-    let errors = 0;
-    let packets = 0;
-    for (let b = share.first; b < batches; b += share.stride) {
-      const start = b * batchSize;
-      const n = Math.min(batchSize, set.count - start);
-      filter.runRaw(base + start * DESCRIPTOR_BYTES, verdictBase, n);
-      // Without errors every word is 0 or 1 (reject, accept) and the sum is the accept count: no branch
-      // per packet (accept and reject interleave unpredictably); an error word sends the batch to the slow count.
-      let sum = 0;
-      let high = 0;
+  return passOver(set.count, batchSize, share, (start, n, into) => {
+    filter.runRaw(base + start * DESCRIPTOR_BYTES, verdictBase, n);
+    // Without errors every word is 0 or 1 (reject, accept) and the sum is the accept count: no branch
+    // per packet (accept and reject interleave unpredictably); an error word sends the batch to the slow count.
+    let sum = 0;
+    let high = 0;
+    for (let i = 0; i < n; i++) {
+      const w = words[i];
+      sum += w;
+      high |= w >>> 1;
+    }
+    if (high === 0) into.accepted += sum;
+    else {
       for (let i = 0; i < n; i++) {
         const w = words[i];
-        sum += w;
-        high |= w >>> 1;
+        if (w === VERDICT_ACCEPT) into.accepted++;
+        else if (w !== VERDICT_REJECT) into.errors++;
       }
-      if (high === 0) accepted += sum;
-      else {
-        for (let i = 0; i < n; i++) {
-          const w = words[i];
-          if (w === VERDICT_ACCEPT) accepted++;
-          else if (w !== VERDICT_REJECT) errors++;
-        }
-      }
-      packets += n;
     }
-    return { accepted, errors, packets };
-  };
+  });
 }
 
+/** A pass through Filter.filterBatch, over slices of the set's columns (no copy in the pass itself). */
 export function genericPass(filter: Filter, set: PacketSet, batchSize: number, share: Share = ALL): Pass {
   const verdicts = new Uint8Array(batchSize);
   const batch: PacketBatch = { ...set };
-  const batches = Math.ceil(set.count / batchSize);
-  return () => {
-    let accepted = 0;
-    let errors = 0;
-    let packets = 0;
-    for (let b = share.first; b < batches; b += share.stride) {
-      const start = b * batchSize;
-      const n = Math.min(batchSize, set.count - start);
-      batch.offsets = set.offsets.subarray(start, start + n);
-      batch.lengths = set.lengths.subarray(start, start + n);
-      batch.timestampsSec = set.timestampsSec.subarray(start, start + n);
-      batch.timestampsNsec = set.timestampsNsec.subarray(start, start + n);
-      batch.count = n;
-      filter.filterBatch(batch, verdicts);
-      for (let i = 0; i < n; i++) {
-        if (verdicts[i] === ACCEPT) accepted++;
-        else if (verdicts[i] === ERROR) errors++;
-      }
-      packets += n;
+  return passOver(set.count, batchSize, share, (start, n, into) => {
+    batch.offsets = set.offsets.subarray(start, start + n);
+    batch.lengths = set.lengths.subarray(start, start + n);
+    batch.timestampsSec = set.timestampsSec.subarray(start, start + n);
+    batch.timestampsNsec = set.timestampsNsec.subarray(start, start + n);
+    batch.count = n;
+    filter.filterBatch(batch, verdicts);
+    for (let i = 0; i < n; i++) {
+      if (verdicts[i] === ACCEPT) into.accepted++;
+      else if (verdicts[i] === ERROR) into.errors++;
     }
-    return { accepted, errors, packets };
-  };
+  });
 }
 
 export function makePass(filter: Filter, set: PacketSet, batchSize: number, share: Share = ALL): Pass {
