@@ -14,7 +14,7 @@ import {
   ScriptError, checkFilter, compileFilter, loadFilter, loadFilterFile, networkPacket, readCapture, writeCapture,
   type CaptureRecord,
 } from '../runtime/index.js';
-import { CORPUS, REPO } from './paths.js';
+import { CORPUS, REPO } from './support/paths.js';
 
 const TCP_PORT = join(REPO, 'examples', 'tcp-port.lua');
 const v4 = join(CORPUS, 'v4.pcap');

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CORPUS, REPO } from './paths.js';
+import { CORPUS, REPO } from './support/paths.js';
 
 const CLI = join(REPO, 'dist', 'runtime', 'cli', 'main.js');
 

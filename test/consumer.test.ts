@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CORPUS, REPO, SHARED } from './paths.js';
+import { CORPUS, REPO, SHARED } from './support/paths.js';
 
 let proj: string;
 
@@ -65,7 +65,7 @@ describe('consumer test (slow, ~40 s): npm pack → install → use by package n
     writeFileSync(join(proj, 'consumer.mjs'), JS_CONSUMER);
     const r = node('consumer.mjs', proj);
     expect(r.stderr).toBe('');
-    // tcp-port over ssh.pcap, v4.pcap and sll.pcap: 54 + 41 + 483 of 54 + 43 + 518 (tshark-checked, test/examples-expected.ts)
+    // tcp-port over ssh.pcap, v4.pcap and sll.pcap: 54 + 41 + 483 of 54 + 43 + 518 (tshark-checked, test/support/examples-expected.ts)
     expect(JSON.parse(r.stdout)).toEqual({ engine: 'wasm', packets: 615, accepted: 578, rejected: 37, errors: 0, bad: 'fuel' });
   }, 60_000);
 

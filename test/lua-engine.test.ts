@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { ACCEPT, ERROR, REJECT, type FilterError, type PacketBatch } from '../runtime/engine/filter.js';
 import { ScriptError } from '../runtime/errors.js';
 import { MAX_BATCH, createLuaFilter, type LuaFilter } from '../runtime/engine/lua.js';
-import { DATA_VECTORS, hexToBytes, rtpScript, vectorScript } from './data-vectors.js';
+import { DATA_VECTORS, hexToBytes, rtpScript, vectorScript } from './support/data-vectors.js';
 
 /** Packets back to back, or with a gap before each when `gap` > 0. */
 function batchOf(packets: Uint8Array[], gap = 0): PacketBatch {

@@ -18,7 +18,7 @@ import { runCaptures, type RunOptions } from '../runtime/run/run.js';
 import { CaptureTally, VerdictPolicy, zeroCounts } from '../runtime/run/verdicts.js';
 import type { Layer } from '../runtime/capture/link.js';
 import { WasmFilter } from '../runtime/engine/wasm.js';
-import { CORPUS, REPO, SHARED } from './paths.js';
+import { CORPUS, REPO, SHARED } from './support/paths.js';
 
 const captures = readdirSync(CORPUS).filter((f) => /\.(pcap|pcapng|cap)$/.test(f)).sort().map((f) => join(CORPUS, f));
 

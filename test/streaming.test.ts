@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../compiler/index.js';
-import { REPO, SHARED } from './paths.js';
+import { REPO, SHARED } from './support/paths.js';
 
 const CLI = join(REPO, 'dist', 'runtime', 'cli', 'main.js');
 const TIME = '/usr/bin/time';

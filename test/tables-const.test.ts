@@ -9,7 +9,7 @@ import { checkScript, compile } from '../compiler/index.js';
 import type { Filter, PacketBatch } from '../runtime/engine/filter.js';
 import { createLuaFilter } from '../runtime/engine/lua.js';
 import { WasmFilter } from '../runtime/engine/wasm.js';
-import { REPO } from './paths.js';
+import { REPO } from './support/paths.js';
 
 function batchOf(packets: Uint8Array[]): PacketBatch {
   const total = packets.reduce((n, p) => n + p.length, 0);

@@ -1,9 +1,9 @@
 // Shared by the adversarial, bounds and isolation tests: batches with canary
 // bytes between packets, and one script run on both engines.
-import { compile } from '../compiler/index.js';
-import type { FilterError, FilterLimits, PacketBatch } from '../runtime/engine/filter.js';
-import { createLuaFilter, type LuaFilter } from '../runtime/engine/lua.js';
-import { WasmFilter } from '../runtime/engine/wasm.js';
+import { compile } from '../../compiler/index.js';
+import type { FilterError, FilterLimits, PacketBatch } from '../../runtime/engine/filter.js';
+import { createLuaFilter, type LuaFilter } from '../../runtime/engine/lua.js';
+import { WasmFilter } from '../../runtime/engine/wasm.js';
 
 export const CANARY = 0xaa;
 
