@@ -8,7 +8,7 @@ import { DESCRIPTOR_BYTES, VERDICT_ACCEPT, VERDICT_BYTES, VERDICT_REJECT } from 
 import type { CaptureIndex, CaptureRecord } from '../capture/read.js';
 import { indexCaptureFile } from '../capture/read.js';
 import { ACCEPT, ERROR, type Filter, type PacketBatch } from '../engine/filter.js';
-import { networkOffsetFn, type Layer, type OffsetFn } from '../capture/link.js';
+import { networkOffsetAt, type Layer } from '../capture/link.js';
 import { BatchBuilder } from '../run/batch.js';
 import { WasmFilter, writeDescriptor } from '../engine/wasm.js';
 
@@ -37,14 +37,11 @@ export function packetSetFromIndex(name: string, index: CaptureIndex, layer: Lay
   const offsets = new Uint32Array(n);
   const lengths = new Uint32Array(n);
   let totalBytes = 0;
-  let fnFor = -1;
-  let fn: OffsetFn = () => 0;
   for (let i = 0; i < n; i++) {
     const lt = index.linkType[i];
-    if (lt !== fnFor) { fn = networkOffsetFn(lt, layer); fnFor = lt; }
     const start = index.dataOffset[i];
     const len = index.capLen[i];
-    const skip = fn(index.bytes, start, len);
+    const skip = networkOffsetAt(lt, index.bytes, start, len, layer);
     offsets[i] = start + skip;
     lengths[i] = len - skip;
     totalBytes += len - skip;

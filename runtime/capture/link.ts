@@ -124,14 +124,23 @@ export function networkOffsetFn(linkType: number, layer: Layer = 3): OffsetFn {
 let lastType = LINKTYPE.ETHERNET as number;
 let lastFn: OffsetFn = ethernetOffset;
 
-/** Byte offset where the packet handed to filter() starts: `pkt = frame.subarray(off)`. Throws LinkTypeError. */
-export function networkOffset(linkType: number, frame: Uint8Array, layer: Layer = 3): number {
+/**
+ * Where the network-layer packet starts in the frame of `n` bytes at `at`
+ * in `bytes`, a frame of `linkType`: the per-packet entry of the runners and
+ * the benchmark, which hold frames in place. Throws LinkTypeError.
+ */
+export function networkOffsetAt(linkType: number, bytes: Uint8Array, at: number, n: number, layer: Layer = 3): number {
   if (layer === 2) return 0;
   if (linkType !== lastType) {
     lastFn = networkOffsetFn(linkType, 3);
     lastType = linkType;
   }
-  return lastFn(frame);
+  return lastFn(bytes, at, n);
+}
+
+/** Byte offset where the packet handed to filter() starts: `pkt = frame.subarray(off)`. Throws LinkTypeError. */
+export function networkOffset(linkType: number, frame: Uint8Array, layer: Layer = 3): number {
+  return networkOffsetAt(linkType, frame, 0, frame.length, layer);
 }
 
 /**

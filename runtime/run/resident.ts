@@ -17,7 +17,7 @@ import { ioError } from '../capture/read.js';
 import { DESCRIPTOR_BYTES as DESC, VERDICT_ACCEPT, VERDICT_BYTES, VERDICT_TRAPPED } from '../../compiler/abi.js';
 import type { FilterError, ResidentFilter } from '../engine/filter.js';
 import { writeDescriptor } from '../engine/wasm.js';
-import { networkOffsetFn, type Layer, type OffsetFn } from '../capture/link.js';
+import { networkOffsetAt, type Layer } from '../capture/link.js';
 import type { CaptureTally, RunCallbacks } from './verdicts.js';
 
 const GROW_STEP = 64 * 1024;
@@ -111,8 +111,6 @@ export async function runCaptureResident(filter: ResidentFilter, source: string 
   const views = (): void => {
     if (u8.buffer !== memory.buffer) { u8 = new Uint8Array(memory.buffer); u32 = new Uint32Array(memory.buffer); }
   };
-  let lastType = -1;
-  let offsetOf: OffsetFn = () => 0; // resolved at the first record, and again at each change of link type
 
   /** Applies the verdict words of records [first, first + k) to the tally. */
   const account = (first: number, k: number): void => {
@@ -144,19 +142,15 @@ export async function runCaptureResident(filter: ResidentFilter, source: string 
       const r = first + i;
       const at = cols.dataOffset[r]!;
       const len = cols.capLen[r]!;
-      const lt = cols.linkType[r]!;
-      if (lt !== lastType) {
-        try {
-          offsetOf = networkOffsetFn(lt, layer);
-        } catch (e) {
-          // The packets before this one are still filtered, as the record-by-record path does.
-          linkError = e;
-          limit = i;
-          break;
-        }
-        lastType = lt;
+      let off: number;
+      try {
+        off = networkOffsetAt(cols.linkType[r]!, u8, at, len, layer);
+      } catch (e) {
+        // The packets before this one are still filtered, as the record-by-record path does.
+        linkError = e;
+        limit = i;
+        break;
       }
-      const off = offsetOf(u8, at, len);
       writeDescriptor(u32, dw + i * (DESC >>> 2), at + off, len - off, cols.tsSec[r]!, cols.tsNsec[r]!);
     }
     if (limit > 0) {
