@@ -6,7 +6,7 @@
 // ../shared/bench/README.md with luapf's figures beside the reference ones.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { benchFilter, packetSetFromRecords, type BenchResult, type PacketSet } from '../runtime/bench/measure.js';
+import { benchFilter, memoryFor, packetSetFromRecords, type BenchResult, type PacketSet } from '../runtime/bench/measure.js';
 import { benchCaptures, CAPTURE_NAMES, REPO_ROOT as root, SHARED as shared } from './captures.js';
 import { interleaved } from './interleave.js';
 import { syntheticTraffic } from '../runtime/bench/traffic.js';
@@ -162,8 +162,7 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const sets = benchCaptures(o.captures, o.scale);
   const cells: Cell[] = [];
-  const memoryFor = (list: PacketSet[]) => Math.max(...list.map((s) => s.bytes.length + s.count * 20)) + (64 << 20);
-  const memoryBytes = memoryFor(sets);
+  const memoryBytes = memoryFor(...sets);
   for (const name of o.filters) {
     const path = join(shared, 'bench', 'filters', `${name}.lua`);
     // the hand-written loop prefetches as far ahead as the compiled one
@@ -182,7 +181,7 @@ async function main(): Promise<void> {
   }
   // Payload filters: the captures above have little payload of interest, so the built-in mix is added.
   const payloadSets = o.payload.length > 0 ? [packetSetFromRecords('synthetic-mix', syntheticTraffic()), ...sets] : [];
-  const payloadMemory = payloadSets.length > 0 ? memoryFor(payloadSets) : 0;
+  const payloadMemory = payloadSets.length > 0 ? memoryFor(...payloadSets) : 0;
   for (const name of o.payload) {
     const entry = PAYLOAD_BASELINES[name];
     if (!entry) throw new Error(`unknown payload filter ${name} (known: ${Object.keys(PAYLOAD_BASELINES).join(', ')})`);

@@ -7,7 +7,7 @@
 import { DESCRIPTOR_BYTES, VERDICT_ACCEPT, VERDICT_BYTES, VERDICT_REJECT } from '../../compiler/abi.js';
 import type { CaptureIndex, CaptureRecord } from '../capture/read.js';
 import { indexCaptureFile } from '../capture/read.js';
-import { ACCEPT, ERROR, type Filter, type PacketBatch } from '../engine/filter.js';
+import { ACCEPT, DEFAULT_LIMITS, ERROR, type Filter, type PacketBatch } from '../engine/filter.js';
 import { networkOffsetAt, type Layer } from '../capture/link.js';
 import { BatchBuilder } from '../run/batch.js';
 import { WasmFilter, writeDescriptor } from '../engine/wasm.js';
@@ -50,6 +50,14 @@ export function packetSetFromIndex(name: string, index: CaptureIndex, layer: Lay
     name, bytes: index.bytes, offsets, lengths, count: n, totalBytes,
     timestampsSec: index.tsSec, timestampsNsec: index.tsNsec,
   };
+}
+
+/**
+ * A memory cap that fits every set given laid out in a module (descriptors,
+ * verdict words, packets), plus the default cap's worth for the filter itself.
+ */
+export function memoryFor(...sets: PacketSet[]): number {
+  return Math.max(0, ...sets.map((s) => s.bytes.length + s.count * (DESCRIPTOR_BYTES + VERDICT_BYTES))) + DEFAULT_LIMITS.memoryBytes;
 }
 
 /** Reads a capture file into a set (throws CaptureError / LinkTypeError). */

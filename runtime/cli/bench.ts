@@ -4,7 +4,7 @@
 // built-in synthetic traffic is used so that it works on a fresh clone.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { benchFilter, loadPacketSet, packetSetFromRecords, type BenchResult, type PacketSet } from '../bench/measure.js';
+import { benchFilter, loadPacketSet, memoryFor, packetSetFromRecords, type BenchResult, type PacketSet } from '../bench/measure.js';
 import { benchWorkers, type WorkerFilterSpec } from '../bench/workers.js';
 import { EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK } from './exit-codes.js';
 import { describeLoadError } from './run.js';
@@ -64,10 +64,6 @@ class ProgressBar {
   clear(): void {
     if (this.enabled) process.stderr.write('\r\x1b[K');
   }
-}
-
-function memoryFor(set: PacketSet): number {
-  return set.bytes.length + set.count * 20 + (64 << 20);
 }
 
 export async function benchCommand(inputs: string[], opts: BenchCommandOptions): Promise<number> {
