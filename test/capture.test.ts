@@ -7,8 +7,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CaptureError, indexCapture, indexCaptureFile, openCapture, parseCapture, readCaptureFile, type CaptureRecord } from '../runtime/capture/read.js';
 import { createCaptureWriter, writerFormatFor } from '../runtime/capture/write.js';
 import {
-  INVALID_FILE, chunkedStream, collect, corpusPath, epochString, hasCapinfos, hasTshark, manifest, plain, tsharkFields,
-} from './capture-helpers.js';
+  INVALID_FILE, chunkedStream, collect, corpusPath, epochString, manifest, plain, tsharkFields,
+} from './support/capture-helpers.js';
+import { hasCapinfos, hasTshark } from './support/tools.js';
 
 const rows = manifest();
 const valid = rows.filter((r) => r.file !== INVALID_FILE);

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readCaptureFile } from '../runtime/capture/read.js';
-import { CORPUS, REPO } from './paths.js';
+import { CORPUS, REPO } from './support/paths.js';
+import { hasTshark } from './support/tools.js';
 
 const CLI = join(REPO, 'dist', 'runtime', 'cli', 'main.js');
-const hasTshark = spawnSync('tshark', ['--version']).status === 0;
 
 function luapf(args: string[], input?: Buffer) {
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd: REPO, input, encoding: 'buffer', maxBuffer: 64 << 20 });

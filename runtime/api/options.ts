@@ -1,8 +1,11 @@
 // Validation of the library's options: every public entry point checks its
 // options up front and throws OptionsError naming the option, so a typo
 // fails at the call site instead of deep inside an engine.
+import { MAX_PREFETCH } from '../../compiler/abi.js';
+import { DEFAULT_LIMITS } from '../engine/filter.js';
 import type { EngineChoice } from '../engine/load.js';
-import type { Layer, OnError } from '../run/run.js';
+import { LINKTYPE, type Layer } from '../capture/link.js';
+import type { OnError } from '../run/verdicts.js';
 
 /** A bad option value given to the library (a RangeError, so `instanceof RangeError` works too). */
 export class OptionsError extends RangeError {
@@ -68,6 +71,13 @@ function isInt(v: unknown, min: number, max: number): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 }
 
+/** The `fuel` option of loading and of compiling, checked, with its default. */
+function fuelOption(value: number | undefined): number {
+  const fuel = value ?? DEFAULT_LIMITS.fuel;
+  if (!isInt(fuel, 1, MAX_FUEL)) throw new OptionsError('fuel', fuel, `an integer in 1..${MAX_FUEL}`);
+  return fuel;
+}
+
 /** Checks every option and fills in the defaults; throws OptionsError. */
 export function resolveFilterOptions(options: FilterOptions | undefined): ResolvedFilterOptions {
   if (options === undefined || options === null) options = {};
@@ -78,15 +88,14 @@ export function resolveFilterOptions(options: FilterOptions | undefined): Resolv
   const o = options;
   const engine = o.engine ?? 'auto';
   if (engine !== 'auto' && engine !== 'wasm' && engine !== 'lua') throw new OptionsError('engine', engine, "'auto', 'wasm' or 'lua'");
-  const fuel = o.fuel ?? 1_000_000;
-  if (!isInt(fuel, 1, MAX_FUEL)) throw new OptionsError('fuel', fuel, 'an integer in 1..2147483647');
-  const memoryBytes = o.memoryBytes ?? 64 * 1024 * 1024;
+  const fuel = fuelOption(o.fuel);
+  const memoryBytes = o.memoryBytes ?? DEFAULT_LIMITS.memoryBytes;
   if (!isInt(memoryBytes, MIN_MEMORY, MAX_MEMORY)) throw new OptionsError('memoryBytes', memoryBytes, 'an integer in 65536..4294967296');
   const onError = o.onError ?? 'drop';
   if (onError !== 'drop' && onError !== 'pass') throw new OptionsError('onError', onError, "'drop' or 'pass'");
   const layer = o.layer ?? 3;
   if (layer !== 2 && layer !== 3) throw new OptionsError('layer', layer, '2 or 3');
-  const linkType = o.linkType ?? 101;
+  const linkType = o.linkType ?? LINKTYPE.RAW;
   if (!isInt(linkType, 0, 0xffffffff)) throw new OptionsError('linkType', linkType, 'a LINKTYPE_* number');
   if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '')) throw new OptionsError('name', o.name, 'a non-empty string');
   const keepErrors = o.keepErrors ?? 10;
@@ -95,9 +104,6 @@ export function resolveFilterOptions(options: FilterOptions | undefined): Resolv
 }
 
 /** Options of compileFilter. */
-/** largest `prefetch` (packets ahead; compiler/index.ts checks the same bound) */
-export const MAX_PREFETCH = 65535;
-
 export interface CompileFilterOptions {
   /** the chunk name used in messages and recorded in the module (default "filter.lua") */
   name?: string;
@@ -118,8 +124,7 @@ export function resolveCompileOptions(options: CompileFilterOptions | undefined)
   if (typeof o !== 'object') throw new OptionsError('options', o, 'an object');
   const engine = o.engine ?? 'auto';
   if (engine !== 'auto' && engine !== 'wasm') throw new OptionsError('engine', engine, "'auto' or 'wasm'");
-  const fuel = o.fuel ?? 1_000_000;
-  if (!isInt(fuel, 1, MAX_FUEL)) throw new OptionsError('fuel', fuel, 'an integer in 1..2147483647');
+  const fuel = fuelOption(o.fuel);
   const optimize = o.optimize ?? 3;
   if (!isInt(optimize, 0, 3)) throw new OptionsError('optimize', optimize, 'an integer in 0..3');
   const name = o.name ?? 'filter.lua';

@@ -22,15 +22,15 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import {
   makePass, median, summarize, timePasses, warmUp, type BenchOptions, type BenchResult, type PacketSet, type Pass, type WarmUpResult,
 } from './measure.js';
-import type { EngineName, FilterLimits } from '../engine/filter.js';
-import { loadEngine, type ScriptCompile } from '../engine/load.js';
+import type { EngineName } from '../engine/filter.js';
+import { loadEngine, type LoadOptions, type ScriptCompile } from '../engine/load.js';
 
-export interface WorkerFilterSpec {
+/** The filter each worker loads: loadEngine's options, with the source as bytes (they cross to the worker) and one engine. */
+export interface WorkerFilterSpec extends LoadOptions {
   /** script text (latin1) or module bytes */
   source: Uint8Array;
   name: string;
   engine: EngineName;
-  limits?: Partial<FilterLimits>;
   /** the script's compile (compileAside), so that workers do not compile */
   compiled?: ScriptCompile;
 }
@@ -228,8 +228,7 @@ async function workerMain(init: WorkerInit): Promise<void> {
   const port = parentPort!;
   let pass: Pass;
   try {
-    const { source, name, engine, limits, compiled } = init.filter;
-    const filter = await loadEngine({ source, name, engine, limits, compiled });
+    const filter = await loadEngine(init.filter);
     pass = makePass(filter, init.set, init.batchSize);
     port.postMessage({ type: 'ready', ...pass() } satisfies FromWorker);
   } catch (e) {

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { EXIT_BAD_INPUT, EXIT_OK } from './exit-codes.js';
 import { ScriptError } from '../errors.js';
 
-export type DumpStage = 'parse' | 'check' | 'ir' | 'wat';
+export type DumpStage = 'parse' | 'unroll' | 'check' | 'ir' | 'wat';
 
 export interface CompileCommandOptions {
   output?: string;
@@ -91,7 +91,8 @@ interface CheckReport {
 async function checkOne(path: string): Promise<{ report: CheckReport; details: { line: number; column: number; message: string }[] }> {
   const report: CheckReport = { filter: path, engine: null, reasons: [] };
   let details: { line: number; column: number; message: string }[] = [];
-  const { isWasm, loadEngine } = await import('../engine/load.js');
+  const { loadEngine } = await import('../engine/load.js');
+  const { isWasmModule } = await import('../engine/wasm.js');
   const { WasmFilter } = await import('../engine/wasm.js');
   let bytes: Buffer;
   try {
@@ -109,7 +110,7 @@ async function checkOne(path: string): Promise<{ report: CheckReport; details: {
       report.moduleBytes = filter.size;
       const { abi, compiler, source, sourceHash, options } = filter.info;
       // a script compiled just now is described by its engine alone
-      if (isWasm(bytes)) report.module = { abi, compiler, source, sourceHash, options };
+      if (isWasmModule(bytes)) report.module = { abi, compiler, source, sourceHash, options };
     } else if (filter.reasons.length > 0) {
       // the checker's reasons as data, for the FILE:LINE:COL lines
       const { checkScript } = await import('../../compiler/index.js');
