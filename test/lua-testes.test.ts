@@ -6,16 +6,16 @@
 //   git --git-dir=MIRROR archive v5.4.6 testes | tar x -C /tmp/lua-testes
 // A case that compiles but disagrees is a compiler bug: the test fails on
 // any that test/filters/testes-known-wrong.json does not list.
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { measureTestes, summary, testesDir } from '../bench/lua-testes.js';
-import { REPO } from './paths.js';
+import { REPO } from './support/paths.js';
+import { hasLua54 } from './support/tools.js';
 
 const DIR = process.env.LUA_TESTES ?? '/tmp/lua-testes';
 const present = existsSync(join(testesDir(DIR), 'strings.lua'));
-const hasLua = spawnSync('lua5.4', ['-v']).status === 0;
+const hasLua = hasLua54;
 
 interface KnownWrong { id: string; expr: string; why?: string }
 const KNOWN: KnownWrong[] = JSON.parse(readFileSync(join(REPO, 'test', 'filters', 'testes-known-wrong.json'), 'utf8'));

@@ -15,7 +15,7 @@
 //       a `knownWrong` note there, written by hand: (b) then expects the
 //       disagreement, and fails once it is gone so the note is removed.
 // Every filter must also accept some but not all packets of some capture.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,13 +24,14 @@ import { packetSetFromRecords, type PacketSet } from '../runtime/bench/measure.j
 import { parseCapture } from '../runtime/capture/read.js';
 import { ACCEPT, ERROR, REJECT } from '../runtime/engine/filter.js';
 import { EngineUnavailableError, loadEngine } from '../runtime/engine/load.js';
-import { CORPUS, REPO } from './paths.js';
+import { CORPUS, REPO } from './support/paths.js';
+import { hasLua54 } from './support/tools.js';
 
 const DIR = join(REPO, 'test', 'filters', 'real');
 const STATUS_FILE = join(DIR, 'status.json');
 const HARNESS = join(REPO, 'test', 'independent', 'harness.lua');
 const UPDATE = process.env.UPDATE_STATUS === '1';
-const hasLua = spawnSync('lua5.4', ['-v']).status === 0;
+const hasLua = hasLua54;
 
 /** Chosen to exercise the corpus: TLS, DNS (UDP, TCP, mDNS), HTTP, SIP/RTP, STUN, NTP, QUIC, DHCP, SSH, IP options, IPv6 extension headers, fragments, and several link types. */
 const CAPTURES = [
