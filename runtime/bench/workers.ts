@@ -24,6 +24,7 @@ import {
 } from './measure.js';
 import type { EngineName } from '../engine/filter.js';
 import { loadEngine, type LoadOptions, type ScriptCompile } from '../engine/load.js';
+import { scriptText } from '../engine/script-bytes.js';
 
 /** The filter each worker loads: loadEngine's options, with the source as bytes (they cross to the worker) and one engine. */
 export interface WorkerFilterSpec extends LoadOptions {
@@ -256,5 +257,5 @@ if (!isMainThread && (workerData as Partial<WorkerInit> | null)?.luapfBench) {
 if (!isMainThread && (workerData as { luapfCompile?: boolean } | null)?.luapfCompile) {
   const { source, name, fuel } = workerData as { source: Uint8Array; name: string; fuel?: number };
   const { compileCached } = await import('../engine/compile-cache.js');
-  parentPort!.postMessage(await compileCached(Buffer.from(source).toString('latin1'), { file: name, fuel }));
+  parentPort!.postMessage(await compileCached(scriptText(source), { file: name, fuel }));
 }

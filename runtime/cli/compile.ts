@@ -2,6 +2,7 @@
 // compiler (and, for compile, binaryen). `check` loads each filter exactly
 // as `luapf run` would and reports the outcome, so the two never disagree.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { scriptText } from '../engine/script-bytes.js';
 import { EXIT_BAD_INPUT, EXIT_OK } from './exit-codes.js';
 import { ScriptError } from '../errors.js';
 
@@ -22,7 +23,7 @@ export interface CheckCommandOptions {
 
 function readScript(path: string): string | undefined {
   try {
-    return readFileSync(path, 'latin1');
+    return scriptText(readFileSync(path));
   } catch (e) {
     process.stderr.write(`luapf: ${(e as Error).message}\n`);
     return undefined;
@@ -114,7 +115,7 @@ async function checkOne(path: string): Promise<{ report: CheckReport; details: {
     } else if (filter.reasons.length > 0) {
       // the checker's reasons as data, for the FILE:LINE:COL lines
       const { checkScript } = await import('../../compiler/index.js');
-      details = checkScript(bytes.toString('latin1'), { file: path }).details;
+      details = checkScript(scriptText(bytes), { file: path }).details;
     }
   } catch (e) {
     if (e instanceof ScriptError) report.error = { kind: e.kind, message: e.message, line: e.line, column: e.column };
