@@ -108,7 +108,7 @@ export async function loadEngine(options: LoadOptions): Promise<LoadedFilter> {
     if (engine === 'wasm') throw new EngineUnavailableError(`${name} is a Lunatik script: compiled Lunatik hooks are not done yet`, []);
     const { createLunatikFilter } = await import('../lunatik/engine.js');
     const lunatik = typeof options.lunatik === 'object' ? options.lunatik : {};
-    return withReasons(await withParserColumn(createLunatikFilter(source, name, options.limits, { ...lunatik, scriptPath: options.path }), source, name),
+    return withReasons(await withParserColumn(createLunatikFilter(source, name, options.limits, { ...lunatik, scriptPath: options.path ?? options.name }), source, name),
       ['a Lunatik script: its hooks run on the Lua engine']);
   }
   if (engine === 'lua') return withReasons(await withParserColumn(createLuaFilter(source, name, options.limits), source, name), []);
