@@ -226,7 +226,7 @@ export function checkCall(ck: Checker, e: L.CallExpression | L.TableCallExpressi
 /** A pcall whose results beyond the status would be used (they include the error message). */
 export function multipleResults(ck: Checker, es: L.Expression[], wanted: number): void {
   const last = es[es.length - 1];
-  if (last && wanted > es.length && ck.ann.get(last)?.builtin === 'pcall')
+  if (last && wanted > es.length && ck.ann.get(last)?.builtin === 'pcall' && !ck.p.parens.has(last))
     ck.reason(last, 'results of pcall other than its status (the error message is a string)');
 }
 

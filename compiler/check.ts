@@ -407,7 +407,11 @@ export class Checker {
       }
       case 'MemberExpression': return this.member(e, st);
       case 'IndexExpression': return this.index(e, st);
-      case 'CallExpression': case 'TableCallExpression': case 'StringCallExpression': return this.call(e, st);
+      case 'CallExpression': case 'TableCallExpression': case 'StringCallExpression': {
+        const a = this.call(e, st);
+        // `(f())` is one value: Lua truncates a parenthesised call
+        return a.multi && this.p.parens.has(e) ? this.set(e, { ...a, multi: undefined }) : a;
+      }
     }
   }
 
