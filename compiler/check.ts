@@ -24,8 +24,9 @@ import {
  * Rounds of whole-program inference. Types and layout sets only grow, so a
  * round that changes nothing is the fixpoint; scripts reach it in a few
  * rounds (one more per value flowing backwards: into a function defined
- * earlier, around a loop), and the bound caps compile time. Reaching it is
- * not reported: a script needing more rounds keeps types that are too narrow.
+ * earlier, around a loop), and the bound caps compile time. A script that
+ * needs more has types that are still too narrow: that is a reason, and it
+ * runs on the interpreter.
  */
 const MAX_INFERENCE_ROUNDS = 30;
 /**
@@ -65,6 +66,8 @@ export class Checker {
   /** constructors of mutable module-level tables → the table's name */
   mutableCtors = new Map<L.Node, { name: string; sequence: boolean }>();
   changed = false;
+  /** a variable whose type grew in the current round (where an unsettled inference is reported) */
+  changedAt: L.Node | undefined;
   final = false;
   fn!: FnInfo;
   main!: FnInfo;
@@ -92,12 +95,19 @@ export class Checker {
       if (f.params[1]) f.params[1].ty = { m: INT };
       for (const p of f.params.slice(2)) p.ty = constTy({ k: 'nil' });
     }
-    for (let i = 0; i < MAX_INFERENCE_ROUNDS; i++) {
+    let settled = false;
+    for (let i = 0; i < MAX_INFERENCE_ROUNDS && !settled; i++) {
       this.changed = false;
+      this.changedAt = undefined;
       this.inferAll();
-      if (!this.changed) break;
+      settled = !this.changed;
     }
     this.final = true;
+    if (!settled) {
+      const at = this.changedAt?.loc?.start ?? { line: 1, column: 0 };
+      this.reasons.push({ line: at.line, column: at.column + 1,
+        message: `types still changing after ${MAX_INFERENCE_ROUNDS} rounds of inference (a value flows back through too many assignments)` });
+    }
     this.inferAll();
     let filter: FnInfo | null = null;
     if (!filterVar || filterVar.ty.c?.k !== 'func') {
@@ -177,7 +187,7 @@ export class Checker {
     if (t.m & STR && !(t.c?.k === 'str' && t.m === STR) && (v.fn === this.main || v.kind === 'global'))
       this.reason(node, `non-constant string stored in module-level variable '${v.name}'`);
     const n = join(v.ty, t);
-    if (!tyEq(n, v.ty)) { v.ty = n; this.changed = true; }
+    if (!tyEq(n, v.ty)) { v.ty = n; this.changed = true; this.changedAt ??= node; }
     if (this.final && repOf(v.ty) === null && (v.ty.m & STATIC) && !v.ty.c)
       this.reason(node, `variable '${v.name}' holds different functions, tables or layouts`);
   }

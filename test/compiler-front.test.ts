@@ -80,6 +80,25 @@ end`);
     expect(reasons('function filter(pkt) return tostring(pkt):gsub("x", "y") end')[0]).toMatch(/^1:29: /);
   });
 
+  test('inference that does not settle is a reason, not types too narrow (a1 would stay an integer)', () => {
+    // a float flows back one assignment per inference round
+    const chain = (n: number) => {
+      const names = Array.from({ length: n }, (_, i) => `a${i + 1}`);
+      return `function filter(pkt)
+  local ${names.join(', ')} = ${names.map(() => '0').join(', ')}
+  for k = 1, ${n + 10} do
+${names.slice(0, -1).map((a, i) => `    ${a} = ${names[i + 1]}`).join('\n')}
+    a${n} = 1.5
+  end
+  return math.type(a1) == 'float'
+end`;
+    };
+    const r = checkScript(chain(40), { file: 't.lua' });
+    expect(r.engine).toBe('lua');
+    expect(r.reasons).toEqual([expect.stringMatching(/^\d+:\d+: types still changing after \d+ rounds of inference/)]);
+    expect(checkScript(chain(10), { file: 't.lua' }).engine).toBe('wasm');
+  });
+
   test('layouts are resolved statically per view', async () => {
     const r = await compile(`local data = require'data'
       local A = data.layout{ f = {0, 8} }
