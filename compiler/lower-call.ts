@@ -19,13 +19,13 @@ export function lowerCall(l: Lowerer, e: L.CallExpression | L.TableCallExpressio
     const base = (e.base as L.MemberExpression).base;
     const view = l.needView(l.expr(base), base, 'index');
     if (a.builtin === 'layout') return { rep: 'view', e: view, ty: a.ty };
-    const vals = args.map((x) => l.keep(l.expr(x)));
+    const vals = l.operands(args);
     return l.segment(view, vals, args);
   }
   if (a.callee) {
     const f = a.callee;
     const pcall = a.builtin === 'pcall';
-    const vals = (pcall ? args.slice(1) : args).map((x) => l.keep(l.expr(x)));
+    const vals = l.operands(pcall ? args.slice(1) : args);
     const argExprs: Expr[] = [];
     f.params.forEach((p, i) => argExprs.push(...l.exprsOf(l.coerce(vals[i] ?? { rep: 'none', ty: constTy({ k: 'nil' }) }, p.ty))));
     const rep = repOf(f.retTy) ?? 'none';
@@ -43,7 +43,7 @@ export function lowerCall(l: Lowerer, e: L.CallExpression | L.TableCallExpressio
   if (name && isStringBuiltin(name)) return lowerStringCall(l, e, a);
   if (name === 'require' || name === 'data.layout') return { rep: 'none', ty: a.ty };
   if (name === 'table.insert' || name === 'table.remove') {
-    const vals = args.map((x) => l.keep(l.expr(x)));
+    const vals = l.operands(args);
     const c = vals[0]!.ty.c;
     return lowerSequenceCall(l, l.c.tables[c?.k === 'table' ? c.id : -1]!, name, vals, a.ty, e);
   }
@@ -55,7 +55,7 @@ export function lowerCall(l: Lowerer, e: L.CallExpression | L.TableCallExpressio
     return { rep: 'none', ty: a.ty };
   }
   if (name === 'assert') {
-    const vals = args.map((x) => l.keep(l.expr(x)));
+    const vals = l.operands(args);
     const v = vals[0] ?? { rep: 'none', ty: constTy({ k: 'nil' }) };
     const m = args[1] ? l.ann(args[1]).ty.c : undefined;
     l.guard(not(l.truthy(v)), l.site(e, m?.k === 'str' ? m.v : 'assertion failed!'));

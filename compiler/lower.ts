@@ -7,7 +7,8 @@ import type { Ann, CheckResult, FnInfo, Reason, Var } from './check-result.js';
 import type { ParseResult } from './parse.js';
 import { FUEL_MESSAGE, NIL_VIEW, wtypes, type Val } from './lower-base.js';
 import {
-  Expr, IRFunc, IRGlobal, IRModule, Site, Stmt, WType, and, assume, bin, printExpr, readsOnly, cond, exprSize, f64, i32, i64, not, or, readsGlobal, un,
+  Expr, IRFunc, IRGlobal, IRModule, Site, Stmt, WType, and, assume, bin, printExpr, readsOnly, cond, exprSize, f64, hasCall, i32, i64, not, or,
+  readsGlobal, typeOf, un,
 } from './ir.js';
 import {
   Const, FALSE, FALSY, FLOAT, FieldDef, INT, NIL, Rep, STR, TAG, TRUE, Ty, VIEW, constTy,
@@ -210,6 +211,33 @@ export class Lowerer {
     const t = this.temp(ty);
     this.out.push({ k: 'set', l: t, e: v.e });
     return { ...v, e: { k: 'get', l: t, ty } };
+  }
+
+  /** Stores a value in fresh locals, whatever its size: it must not be recomputed later. */
+  pin(v: Val, at = this.out.length): Val {
+    if (v.rep === 'none') return v;
+    const es = this.exprsOf(v);
+    const ids = es.map((e) => this.temp(typeOf(e)));
+    this.out.splice(at, 0, ...es.map((e, i) => ({ k: 'set', l: ids[i]!, e } as Stmt)));
+    return this.fromLocals(v.ty, v.rep, ids);
+  }
+
+  /**
+   * Operands evaluated left to right, as Lua does. `keep` leaves a small value
+   * as an expression that is computed where it is used; one that reads module
+   * state must be computed before a later operand calls a function (which may
+   * change that state: `g + f()` where f assigns g), so it is computed into
+   * locals at its place in the code.
+   */
+  operands(nodes: L.Expression[]): Val[] {
+    const vals: Val[] = [], marks: number[] = [];
+    for (const n of nodes) { vals.push(this.keep(this.expr(n))); marks.push(this.out.length); }
+    // from the last one back, so that inserting at a mark leaves the earlier marks in place
+    for (let i = vals.length - 2; i >= 0; i--) {
+      const v = vals[i]!;
+      if (this.exprsOf(v).some(readsGlobal) && hasCall(this.out.slice(marks[i]))) vals[i] = this.pin(v, marks[i]);
+    }
+    return vals;
   }
 
   // ---- representation changes -------------------------------------------------------
@@ -418,8 +446,7 @@ export class Lowerer {
   }
 
   exprList(es: L.Expression[], n: number): Val[] {
-    const out: Val[] = [];
-    for (const e of es) out.push(this.keep(this.expr(e)));
+    const out = this.operands(es);
     const last = es[es.length - 1];
     if (last && es.length < n && this.c.ann.get(last)?.multi) out.push(...this.extraVals());
     while (out.length < n) out.push({ rep: 'none', ty: constTy({ k: 'nil' }) });
@@ -477,7 +504,7 @@ export class Lowerer {
       case 'BinaryExpression': {
         const op = e.operator;
         if (op === '==' || op === '~=') {
-          const x = this.keep(this.expr(e.left)), y = this.keep(this.expr(e.right));
+          const [x, y] = this.operands([e.left, e.right]) as [Val, Val];
           const r = lowerEq(this, x, y, e);
           return { rep: 'bool', e: op === '==' ? r : not(r), ty: a.ty };
         }
