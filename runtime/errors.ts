@@ -16,7 +16,11 @@ export class ScriptError extends Error {
     readonly file: string,
     /** 1-based; undefined when the position is unknown */
     readonly line: number | undefined,
-    /** 1-based; undefined when the position is unknown (Lua's parser gives none) */
+    /**
+     * 1-based; undefined only when the line is. Lua reports lines only: on
+     * the interpreter the column is derived from the line and the message
+     * (runtime/engine/position.ts, docs/SEMANTICS.md)
+     */
     readonly column: number | undefined,
     /** the message without the position prefix */
     readonly detail: string,

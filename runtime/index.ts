@@ -46,7 +46,7 @@ export {
   writeCapture,
   /** What readCapture reads: path, URL, bytes or stream. */
   type CaptureSource,
-  /** Options of writeCapture: format, link type, snaplen, timestamp resolution. */
+  /** Options of writeCapture (the same as createCaptureWriter's). */
   type WriteCaptureOptions,
 } from './capture/api.js';
 
@@ -66,8 +66,10 @@ export {
   createCaptureWriter,
   /** A streaming capture writer: write(), ready(), close(). */
   type CaptureWriter,
-  /** Options of createCaptureWriter. */
+  /** Options of createCaptureWriter and writeCapture: linkType, format, snaplen, timestamp resolution, name. */
   type CaptureWriterOptions,
+  /** Where a capture is written: path, '-', file: URL or writable stream. */
+  type CaptureDestination,
   /** 'pcap' or 'pcapng'. */
   type CaptureFormat,
   /** The fields of a record that a writer uses. */
@@ -98,7 +100,7 @@ export {
 } from './engine/load.js';
 
 export {
-  /** Not a luapf module, or one of another ABI version. */
+  /** Not WebAssembly, not a luapf filter module, or one of another ABI version; names the file. */
   ModuleFormatError,
   /** The compiled script's main chunk failed while the module was instantiated. */
   ModuleInitError,

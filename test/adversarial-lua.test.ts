@@ -42,9 +42,9 @@ describe('runaway code is stopped per packet', () => {
     const r = runFilter(f, packetsFor(cases.length));
     expect(r.v).toEqual(cases.flatMap(() => [ERROR, ACCEPT]));
     const m = r.errors.map((e) => e.message);
-    const fuel = /^run\.lua:\d+: fuel exhausted \(50000 steps\)$/;
+    const fuel = /^run\.lua:\d+:\d+: fuel exhausted \(50000 steps\)$/;
     expect(m[0]).toMatch(fuel);
-    expect(m[1]).toMatch(/^run\.lua:\d+: (fuel exhausted|stack overflow)/);
+    expect(m[1]).toMatch(/^run\.lua:\d+:\d+: (fuel exhausted|stack overflow)/);
     for (const i of [2, 3, 4, 5]) expect(m[i]).toMatch(/C stack overflow/);
     for (const i of [6, 7, 8, 9, 10, 11]) expect(m[i]).toMatch(fuel);
     expect(m[12]).toBe('run.lua: (error object is a table value)');
@@ -60,7 +60,7 @@ describe('runaway code is stopped per packet', () => {
     expect(r.v.slice(0, 1000).every((v) => v === ERROR)).toBe(true);
     expect(r.v[1000]).toBe(ACCEPT);
     expect(r.errors).toHaveLength(1000);
-    expect(new Set(r.errors.map((e) => e.message))).toEqual(new Set(['f.lua:1: fuel exhausted (20000 steps)']));
+    expect(new Set(r.errors.map((e) => e.message))).toEqual(new Set(['f.lua:1:1: fuel exhausted (20000 steps)']));
     expect(runFilter(f, [new Uint8Array(0)]).v).toEqual([ACCEPT]);
     f.close();
   });
@@ -217,7 +217,7 @@ describe('sandbox escapes', () => {
     expect(m[2]).toBe('odd.lua: 42'); // tostring converts a number from __tostring
     expect(m[3]).toBe('odd.lua: (error object is a table value)');
     expect(m[4]).toBe('odd.lua: (error object is a table value)');
-    expect(m[5]).toMatch(/^odd\.lua:\d+: e+\.\.\.$/); // long messages are cut
+    expect(m[5]).toMatch(/^odd\.lua:\d+:\d+: e+\.\.\.$/); // long messages are cut
     expect(m[5].length).toBeLessThan(1100);
     expect(m[6]).toMatch(/\0\xff binary$/);
     f.close();

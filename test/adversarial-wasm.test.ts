@@ -142,13 +142,14 @@ describe('integer edge values', () => {
 end`;
     const { wasm, lua } = await both(src, [1, 2, 3, 4, 5, 6, 7]);
     expect(wasm.v).toEqual([ACCEPT, ERROR, ACCEPT, ERROR, ACCEPT, ERROR, ACCEPT]);
-    expect(lua.errors.map((e) => e.message)).toEqual([
+    const lineOnly = (errors: { message: string }[]) => errors.map((e) => e.message.replace(/^(adv\.lua:\d+):\d+:/, '$1:'));
+    expect(lineOnly(lua.errors)).toEqual([
       'adv.lua:3: attempt to divide by zero',
       "adv.lua:4: attempt to perform 'n%0'",
       'adv.lua:5: attempt to divide by zero',
     ]);
-    // the same messages, with a column after the line
-    expect(wasm.errors.map((e) => e.message.replace(/^(adv\.lua:\d+):\d+:/, '$1:'))).toEqual(lua.errors.map((e) => e.message));
+    // the same messages and lines (the interpreter's column is derived from the line, the compiled one is the operator's)
+    expect(lineOnly(wasm.errors)).toEqual(lineOnly(lua.errors));
   });
 });
 

@@ -11,7 +11,7 @@ import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   CaptureError, EngineUnavailableError, FilterRuntimeError, LinkTypeError, ModuleFormatError, OptionsError,
-  ScriptError, checkFilter, compileFilter, loadFilter, loadFilterFile, networkPacket, readCapture, writeCapture,
+  ScriptError, checkFilter, compileFilter, createCaptureWriter, loadFilter, loadFilterFile, networkPacket, readCapture, writeCapture,
   type CaptureRecord,
 } from '../runtime/index.js';
 import { CORPUS, REPO } from './paths.js';
@@ -101,9 +101,11 @@ describe('loadFilter / PacketFilter', () => {
         expect(filter.counters).toEqual({ packets: 3, accepted: onError === 'pass' ? 3 : 2, rejected: onError === 'pass' ? 0 : 1, errors: 1 });
         expect(seen).toHaveLength(1);
         expect(seen[0]).toBeInstanceOf(FilterRuntimeError);
-        expect(seen[0].packet).toBe(1);
+        // counted from 1, as tshark's frame.number and luapf run count: the second packet is 2
+        expect(seen[0].packet).toBe(2);
         expect(seen[0].file).toBe('err.lua');
         expect(seen[0].line).toBe(2);
+        expect(seen[0].column).toBeGreaterThan(0);
         expect(seen[0].detail).toMatch(/too long/);
         expect(filter.firstErrors).toEqual(seen);
         filter.close();
@@ -129,6 +131,8 @@ describe('loadFilter / PacketFilter', () => {
     expect(l2.match(frame)).toBe(false);
     expect(networkPacket({ data: frame, linkType: 1 })).toHaveLength(20);
     expect(() => l3.match({ data: frame, linkType: 147 })).toThrow(LinkTypeError);
+    // the library's remedy is its option, not the command line's flag
+    expect(() => l3.match({ data: frame, linkType: 147 })).toThrow(/give the option layer: 2 to filter whole frames$/);
     l3.close();
     l2.close();
   });
@@ -163,6 +167,10 @@ describe('typed errors and options', () => {
     }
     const lua = await loadFilter(script, { engine: 'lua', name: 'bad.lua' }).catch((x: unknown) => x);
     expect(lua).toBeInstanceOf(ScriptError);
+    expect(lua).toMatchObject({ line: 3, column: 1 });
+    // Lua's message, luaparse's column where the first '=' would mislead a token search
+    const twice = await loadFilter('function filter(pkt)\n  if true then x = = 1 end\nend', { engine: 'lua', name: 's.lua' }).catch((x: unknown) => x);
+    expect((twice as ScriptError).message).toBe("s.lua:2:20: unexpected symbol near '='");
     await expect(loadFilter(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]))).rejects.toBeInstanceOf(ModuleFormatError);
   });
 
@@ -190,6 +198,37 @@ describe('typed errors and options', () => {
     expect(back.map((r) => [r.tsSec, r.tsNsec, Buffer.from(r.data).toString('hex')]))
       .toEqual(accepted.map((r) => [r.tsSec, r.tsNsec, Buffer.from(r.data).toString('hex')]));
     expect(await writeCapture(pathToFileURL(join(dir, 'empty.pcapng')), [], { format: 'pcapng' })).toBe(0);
+    filter.close();
+  });
+
+  it('createCaptureWriter takes the options of writeCapture, and a file: URL like it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'luapf-writer-'));
+    const recs = await records(v4);
+    const streamed = createCaptureWriter(pathToFileURL(join(dir, 'streamed.pcapng')), { linkType: 1, format: 'pcapng', snaplen: 100 });
+    for (const r of recs) streamed.write(r);
+    await streamed.close();
+    expect(await writeCapture(pathToFileURL(join(dir, 'whole.pcapng')), recs, { linkType: 1, format: 'pcapng', snaplen: 100 })).toBe(43);
+    expect(readFileSync(join(dir, 'streamed.pcapng'))).toEqual(readFileSync(join(dir, 'whole.pcapng')));
+    for (const bad of [new URL('https://example.com/x.pcap'), '']) {
+      expect(() => createCaptureWriter(bad)).toThrow(OptionsError);
+      await expect(writeCapture(bad, [])).rejects.toBeInstanceOf(OptionsError);
+    }
+  });
+
+  it('a .wasm that is not a luapf module, or not Wasm at all, is a ModuleFormatError naming the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'luapf-module-'));
+    writeFileSync(join(dir, 'garbage.wasm'), 'function filter() return true end');
+    writeFileSync(join(dir, 'plain.wasm'), new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+    const garbage = await loadFilterFile(join(dir, 'garbage.wasm')).catch((x: unknown) => x);
+    expect(garbage).toBeInstanceOf(ModuleFormatError);
+    expect(garbage).toMatchObject({ file: 'garbage.wasm', message: expect.stringMatching(/^garbage\.wasm: not a WebAssembly module/) });
+    const plain = await loadFilterFile(join(dir, 'plain.wasm')).catch((x: unknown) => x);
+    expect((plain as ModuleFormatError).message).toMatch(/^plain\.wasm: not a luapf filter module/);
+    // the magic decides: module bytes under a .lua name load as a module
+    const compiled = await compileFilter(readFileSync(TCP_PORT));
+    writeFileSync(join(dir, 'module.lua'), compiled.wasm!);
+    const filter = await loadFilterFile(join(dir, 'module.lua'));
+    expect(filter.engine).toBe('wasm');
     filter.close();
   });
 });

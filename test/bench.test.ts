@@ -6,12 +6,13 @@
 // .wasm modules without loading binaryen.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TS_BASELINES, baselineWat } from '../bench/baselines.js';
 import { PAYLOAD_BASELINES } from '../bench/payload-baselines.js';
-import { benchFilter, loadPacketSet, packetSetFromRecords } from '../runtime/bench/measure.js';
+import { benchFilter, loadPacketSet, packetSetFromRecords, warmUp } from '../runtime/bench/measure.js';
+import { aggregateMpps } from '../runtime/bench/workers.js';
 import { readCaptureFile } from '../runtime/capture/read.js';
 import { cacheDir, cacheStats, compileCached } from '../runtime/engine/compile-cache.js';
 import { ACCEPT, REJECT, type Filter, type PacketBatch } from '../runtime/engine/filter.js';
@@ -133,6 +134,48 @@ end`;
   }, 60_000);
 });
 
+describe('honest figures', () => {
+  const busy = (ms: number) => { const end = performance.now() + ms; while (performance.now() < end); };
+
+  it('a scaling sample counts workers as parallel only while they overlap in time', () => {
+    const ms = 1e6;
+    // two workers, 1000 packets in 1 ms each: side by side 2 Mpps, one after the other 1 Mpps (a sum of rates said 2)
+    expect(aggregateMpps([{ packets: 1000, startNs: 0, endNs: ms }, { packets: 1000, startNs: 0, endNs: ms }])).toBeCloseTo(2);
+    expect(aggregateMpps([{ packets: 1000, startNs: 0, endNs: ms }, { packets: 1000, startNs: ms, endNs: 2 * ms }])).toBeCloseTo(1);
+    expect(aggregateMpps([{ packets: 1000, startNs: 0, endNs: ms }])).toBeCloseTo(1);
+  });
+
+  it('warm-up lasts at least as asked, ends once two slices agree, is bounded, and 0 means none', () => {
+    const steady = warmUp(() => { busy(2); return { accepted: 0, errors: 0, packets: 1000 }; }, 0.1e9);
+    expect(steady.settled).toBe(true);
+    expect(steady.seconds).toBeGreaterThanOrEqual(0.1);
+    expect(steady.seconds).toBeLessThan(2.2);
+    // a rate that swings 3× from one slice to the next (a slice starts after warmUp's pause) never
+    // settles: the time bound (0.05 s + 2 s) ends it
+    let last = 0;
+    let slow = false;
+    const swinging = warmUp(() => {
+      if (performance.now() - last > 8) slow = !slow;
+      busy(slow ? 3 : 1);
+      last = performance.now();
+      return { accepted: 0, errors: 0, packets: 1000 };
+    }, 0.05e9);
+    expect(swinging.settled).toBe(false);
+    expect(swinging.seconds).toBeGreaterThanOrEqual(2);
+    expect(swinging.seconds).toBeLessThan(3);
+    expect(warmUp(() => { throw new Error('not called'); }, 0)).toEqual({ seconds: 0, settled: false });
+  }, 20_000);
+
+  it('loadEngine takes a compile done elsewhere instead of compiling', async () => {
+    const other = await compileCached('function filter(pkt) return #pkt == 3 end', { file: 'three.lua' }, { cache: false });
+    const f = await loadEngine({ source: 'function filter(pkt) return true end', name: 'any.lua', compiled: other });
+    const verdicts = new Uint8Array(2);
+    f.filterBatch(packetSetFromRecords('x', [3, 4].map((n) => ({ linkType: 101, tsSec: 0, tsNsec: 0, origLen: n, offset: 0, data: new Uint8Array(n) }))), verdicts);
+    expect([...verdicts]).toEqual([ACCEPT, REJECT]);
+    f.close();
+  });
+});
+
 describe('compile cache', () => {
   it('compiles once for the same source and options, again when they change', async () => {
     const saved = process.env.LUAPF_CACHE_DIR;
@@ -166,6 +209,17 @@ describe('compile cache', () => {
     expect(cacheDir({ LUAPF_CACHE: 'off' })).toBeUndefined();
     expect(cacheDir({ XDG_CACHE_HOME: '/x' })).toBe('/x/luapf');
     expect(cacheDir({ LUAPF_CACHE_DIR: '/y', XDG_CACHE_HOME: '/x' })).toBe('/y');
+  });
+
+  it('behaves as the README documents it', () => {
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### The compile cache'), readme.indexOf('### What `pkt` is'));
+    expect(section).toMatch(/`\$LUAPF_CACHE_DIR` if set, else `\$XDG_CACHE_HOME\/luapf`, else\s+`~\/\.cache\/luapf`/);
+    expect(cacheDir({ HOME: homedir() })).toBe(join(homedir(), '.cache', 'luapf'));
+    const off = /`LUAPF_CACHE=off` \(or `0`, `false`, `no`\)/.exec(section);
+    expect(off).not.toBeNull();
+    for (const value of ['off', '0', 'false', 'no', 'OFF']) expect(cacheDir({ LUAPF_CACHE: value })).toBeUndefined();
+    expect(cacheDir({ LUAPF_CACHE: 'on', LUAPF_CACHE_DIR: '/y' })).toBe('/y');
   });
 });
 
@@ -230,14 +284,28 @@ describe('luapf bench (built CLI)', () => {
     expect(results.map((x) => `${x.engine}${x.workers ?? ''}`).sort()).toEqual(['lua', 'lua1', 'lua2', 'wasm', 'wasm1', 'wasm2']);
     expect(new Set(results.map((x) => x.accepted)).size).toBe(1);
     expect(results[0].capture).toMatch(/synthetic/);
-    expect(doc.filters[0].scaling).toHaveLength(2);
+    // one worker and two, from one pool, samples in pairs; the machine's cores beside the figure
+    const scaling = doc.filters[0].scaling as { workers: number; cores: number; ratio: number; pairRatios: number[] }[];
+    expect(scaling).toHaveLength(2);
+    for (const s of scaling) {
+      expect(s).toMatchObject({ workers: 2, cores: availableParallelism() });
+      expect(s.pairRatios).toHaveLength(1);
+      expect(s.ratio).toBeGreaterThan(0);
+    }
+    // the bandwidth figure says what it counts; every result says how its warm-up ended
+    for (const x of results as Record<string, unknown>[]) {
+      expect(x.offeredGbps).toBeGreaterThan(0);
+      expect(x).not.toHaveProperty('gbps');
+      expect(x.warmup).toMatchObject({ seconds: expect.any(Number), settled: expect.any(Boolean) });
+    }
   }, 120_000);
 
   it('shares a capture file with workers without a deprecation warning', () => {
     const r = luapf(['bench', PORT80_LUA, MANY, '--engine', 'wasm', '--samples', '1', '--seconds', '0.02', '--warmup', '0.01', '--workers', '2', '-q']);
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/2 workers = [\d.]+× one worker/);
+    expect(r.stdout).toMatch(/2 workers = [\d.]+× one worker \(sample pairs [\d.]+–[\d.]+×; \d+ cores; each worker filters the whole capture\)/);
+    expect(r.stdout).toMatch(/Gbit\/s offered/);
   }, 60_000);
 
   it('runs and benches a .wasm module (and a cached script) without loading binaryen', () => {

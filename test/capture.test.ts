@@ -180,7 +180,7 @@ describe.skipIf(!hasTshark)('reader: timestamps and lengths match tshark', () =>
 });
 
 async function writeAll(dest: string, records: CaptureRecord[], linkType: number, format: 'pcap' | 'pcapng', res?: 'us' | 'ns') {
-  const w = createCaptureWriter(dest, linkType, { format, tsResolution: res });
+  const w = createCaptureWriter(dest, { linkType, format, tsResolution: res });
   for (const r of records) w.write(r);
   await w.close();
   expect(w.count).toBe(records.length);
@@ -212,12 +212,12 @@ describe('writer', () => {
 
   it('refuses a second link type in classic pcap, keeps both in pcapng', async () => {
     const { records } = readCaptureFile(corpusPath('pcapng-example.pcapng'));
-    const w = createCaptureWriter(new PassThrough(), 1);
+    const w = createCaptureWriter(new PassThrough(), { linkType: 1 });
     expect(() => records.forEach((r) => w.write(r))).toThrow(/classic pcap holds one link type \(1 ETHERNET\); this record is 113 LINUX_SLL/);
     const chunks: Buffer[] = [];
     const sink = new PassThrough();
     sink.on('data', (c: Buffer) => chunks.push(c));
-    const png = createCaptureWriter(sink, 1, { format: 'pcapng' });
+    const png = createCaptureWriter(sink, { format: 'pcapng' }); // linkType defaults to 1
     for (const r of records) png.write(r);
     await png.close();
     const back = parseCapture(Buffer.concat(chunks));
@@ -228,7 +228,7 @@ describe('writer', () => {
   it('cuts records to the snaplen and keeps origLen', async () => {
     const { records } = readCaptureFile(corpusPath('v4.pcap'));
     const out = path.join(tmp, 'snap.pcap');
-    const w = createCaptureWriter(out, 1, 64);
+    const w = createCaptureWriter(out, 1, 64); // the deprecated 0.1 form still works
     for (const r of records) w.write(r);
     await w.close();
     const back = readCaptureFile(out).records;
@@ -243,14 +243,14 @@ describe('writer', () => {
     const sink = new PassThrough();
     const chunks: Buffer[] = [];
     sink.on('data', (c: Buffer) => chunks.push(c));
-    const w = createCaptureWriter(sink, 1, { format: 'pcapng', tsResolution: 'us' });
+    const w = createCaptureWriter(sink, { linkType: 1, format: 'pcapng', tsResolution: 'us' });
     for (const r of records) w.write(r);
     await w.ready();
     await w.close();
     same(records, parseCapture(Buffer.concat(chunks)).records);
-    expect(() => createCaptureWriter(new PassThrough(), 1, 0)).toThrow(/invalid snaplen 0/);
-    expect(() => createCaptureWriter(new PassThrough(), 70000, { format: 'pcapng' })).toThrow(/invalid link type 70000 for pcapng/);
-    const v = createCaptureWriter(new PassThrough(), 1);
+    expect(() => createCaptureWriter(new PassThrough(), { snaplen: 0 })).toThrow(/invalid snaplen 0/);
+    expect(() => createCaptureWriter(new PassThrough(), { linkType: 70000, format: 'pcapng' })).toThrow(/invalid link type 70000 for pcapng/);
+    const v = createCaptureWriter(new PassThrough());
     expect(() => v.write({ ...records[0]!, tsNsec: 1e9 })).toThrow(/invalid timestamp/);
     expect(() => v.write({ ...records[0]!, tsSec: 2 ** 32 })).toThrow(/does not fit a pcap record/);
     await v.close();
@@ -258,7 +258,7 @@ describe('writer', () => {
   });
 
   it('reports an unwritable path as CaptureError', async () => {
-    const w = createCaptureWriter('/nonexistent-dir/out.pcap', 1);
+    const w = createCaptureWriter('/nonexistent-dir/out.pcap');
     await expect(w.close()).rejects.toThrow(CaptureError);
   });
 

@@ -1,7 +1,7 @@
 // `luapf compile`, `luapf check` and running the .wasm they make, through
 // the built CLI as a user would.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,8 +9,8 @@ import { CORPUS, REPO } from './paths.js';
 
 const CLI = join(REPO, 'dist', 'runtime', 'cli', 'main.js');
 
-function luapf(args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: REPO, encoding: 'latin1' });
+function luapf(args: string[], cwd = REPO) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'latin1' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -63,6 +63,97 @@ describe('luapf check', () => {
     const r = luapf(['check', script]);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain(`${script}:3:1: `);
+  });
+});
+
+describe('luapf check reports what run would do', () => {
+  const v4 = join(CORPUS, 'v4.pcap');
+  const write = (name: string, text: string | Uint8Array) => {
+    const path = join(tmp, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  it('a script without a global filter, or whose main chunk fails, fails check as it fails run (exit 1, FILE:LINE:COL)', () => {
+    const none = write('nofilter.lua', 'local x = 1\n');
+    const main = write('mainerr.lua', 'local t = nil\nlocal y = 1 + t.x\nfunction filter(pkt) return true end\n');
+    for (const [script, message] of [
+      [none, `${none}: the script does not define a global function 'filter'`],
+      [main, `${main}:2:15: attempt to index a nil value (local 't')`],
+    ]) {
+      const check = luapf(['check', script]);
+      expect(check.status).toBe(1);
+      expect(check.stdout).toContain(message);
+      const run = luapf(['run', script, v4]);
+      expect(run.status).toBe(1);
+      expect(run.stderr).toBe(`luapf: ${message}\n`);
+      const json = JSON.parse(luapf(['check', script, '--json']).stdout);
+      expect(json).toMatchObject({ filter: script, engine: null, error: { kind: 'load', message } });
+    }
+  });
+
+  it('describes a compiled module: ABI version, compiler, source and options (exit 0)', () => {
+    const wasm = join(tmp, 'described.wasm');
+    expect(luapf(['compile', 'examples/tcp-port.lua', '-o', wasm]).status).toBe(0);
+    const r = luapf(['check', wasm]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^\S+described\.wasm: engine wasm \(compiled module, \d+ bytes\): ABI 1, luapf \d+\.\d+\.\d+, from examples\/tcp-port\.lua\n  options: .*prefetch 16/);
+    const doc = JSON.parse(luapf(['check', wasm, '--json']).stdout);
+    expect(doc).toMatchObject({ engine: 'wasm', module: { abi: 1, source: 'examples/tcp-port.lua', options: { prefetch: 16, fuel: 1_000_000 } } });
+    expect(doc.module.compiler).toMatch(/^luapf /);
+    // the magic decides, not the name: a module called .lua is loaded as a module by run and check
+    const disguised = join(tmp, 'module.lua');
+    copyFileSync(wasm, disguised);
+    expect(luapf(['check', disguised]).stdout).toMatch(/compiled module/);
+    const run = luapf(['run', disguised, v4, '--json']);
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout).total.accepted).toBe(41);
+  });
+
+  it('a .wasm without the magic, or a Wasm module that is not luapf\'s, is refused naming the file', () => {
+    const garbage = write('garbage.wasm', 'garbage');
+    const plain = write('plain.wasm', new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+    const broken = write('broken.wasm', new Uint8Array([0, 0x61, 0x73, 0x6d, 9, 9, 9, 9]));
+    for (const [file, message] of [
+      [garbage, `${garbage}: not a WebAssembly module`],
+      [plain, `${plain}: not a luapf filter module`],
+      [broken, `${broken}: not a valid WebAssembly module`],
+    ]) {
+      const check = luapf(['check', file]);
+      expect(check.status).toBe(1);
+      expect(check.stdout).toContain(message);
+      const run = luapf(['run', file, v4]);
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(new RegExp(`^luapf: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      expect(run.stderr).not.toMatch(/syntax|internal error/);
+    }
+  });
+
+  it('takes several filters: every example compiles (examples/README.md), --json gives an array', () => {
+    const examples = readdirSync(join(REPO, 'examples')).filter((f) => f.endsWith('.lua')).map((f) => `examples/${f}`);
+    expect(examples.length).toBeGreaterThanOrEqual(12);
+    const r = luapf(['check', ...examples]);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(examples.map((f) => expect.stringMatching(new RegExp(`^${f}: engine wasm \\(compiled, module \\d+ bytes\\)$`))));
+    const doc = JSON.parse(luapf(['check', examples[0], examples[1], '--json']).stdout);
+    expect(doc.map((d: { filter: string }) => d.filter)).toEqual(examples.slice(0, 2));
+    // one failing filter among good ones: exit 1
+    expect(luapf(['check', examples[0], join(tmp, 'nofilter.lua')]).status).toBe(1);
+  });
+});
+
+describe('script errors name the path as given, with LINE:COL', () => {
+  it('in load errors and in per-packet errors of either engine', () => {
+    const dir = join(tmp, 'rel');
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    writeFileSync(join(dir, 'sub', 'main.lua'), 'local t = nil\nprint(t.x)\nfunction filter() return true end\n');
+    writeFileSync(join(dir, 'sub', 'packet.lua'), 'function filter(pkt)\n  local t = nil\n  return t.x\nend\n');
+    const main = luapf(['run', 'sub/main.lua', join(CORPUS, 'v4.pcap')], dir);
+    expect(main.status).toBe(1);
+    expect(main.stderr).toBe("luapf: sub/main.lua:2:7: attempt to index a nil value (local 't')\n");
+    const perPacket = luapf(['run', 'sub/packet.lua', join(CORPUS, 'v4.pcap'), '--engine', 'lua', '--json'], dir);
+    expect(JSON.parse(perPacket.stdout).firstErrors[0]).toMatch(/#1: sub\/packet\.lua:3:10: attempt to index a nil value \(local 't'\)$/);
   });
 });
 

@@ -103,7 +103,7 @@ end`;
       timestampsSec: new Float64Array(3), timestampsNsec: new Uint32Array(3) };
     const vw = new Uint8Array(3), vl = new Uint8Array(3);
     const ew = w.filterBatch(batch, vw).map((e) => e.message.replace(/^(f\.lua:\d+):\d+:/, '$1:'));
-    const el = l.filterBatch(batch, vl).map((e) => e.message);
+    const el = l.filterBatch(batch, vl).map((e) => e.message.replace(/^(f\.lua:\d+):\d+:/, '$1:'));
     w.close();
     l.close();
     expect([...vw]).toEqual([ERROR, ERROR, ERROR]);

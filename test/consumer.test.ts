@@ -1,12 +1,12 @@
 // CONSUMER TEST (slow, ~30 s): the package as another project sees it.
-// `npm pack` the project, install the tarball into a fresh project (offline
-// from the npm cache), and run a plain JavaScript and a strict TypeScript
+// `npm pack` the project, check what the tarball holds, install it into a
+// fresh project (offline from the npm cache, quietly), and run a plain JavaScript and a strict TypeScript
 // program that import the public API by package name, plus the README's
 // Library examples as written, over real captures.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CORPUS, REPO, SHARED } from './paths.js';
 
@@ -48,18 +48,75 @@ async function main(): Promise<void> {
 main().catch((e: unknown) => { console.error(e); process.exitCode = 1; });
 `;
 
+let tarballFiles: string[];
+let installLog: string;
+
+// npm 11 warns about any dependency with install-time scripts (prepare
+// included) until the user approves them: the tarball must not have one.
+const QUIET = /\bwarn|ERR!|tsc|error/i;
+
 describe('consumer test (slow, ~40 s): npm pack → install → use by package name', () => {
   beforeAll(() => {
     if (!existsSync(join(REPO, 'dist', 'runtime', 'index.js'))) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: REPO });
     const tmp = mkdtempSync(join(tmpdir(), 'luapf-consumer-'));
-    // dist is built by `npm test` (or above): skip `prepare` so packing does not rebuild
-    execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', tmp], { cwd: REPO, stdio: 'pipe' });
-    const tarball = readdirSync(tmp).find((f) => f.endsWith('.tgz'))!;
+    // Pack a copy of what `files` selects, with the real prepack/postpack
+    // scripts (scripts/pack.mjs): they edit package.json while packing, which
+    // must not happen under the other tests; without sources the copy is not rebuilt.
+    const listing = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO, encoding: 'utf8' }));
+    const stage = join(tmp, 'stage');
+    for (const file of [...listing[0].files.map((f: { path: string }) => f.path), 'scripts/pack.mjs']) {
+      mkdirSync(dirname(join(stage, file)), { recursive: true });
+      copyFileSync(join(REPO, file), join(stage, file));
+    }
+    execFileSync('npm', ['pack', '--silent', '--pack-destination', tmp], { cwd: stage, stdio: 'pipe' });
+    // postpack put the manifest back as it was
+    expect(readFileSync(join(stage, 'package.json'), 'utf8')).toBe(readFileSync(join(REPO, 'package.json'), 'utf8'));
+    expect(existsSync(join(stage, 'package.json.prepack'))).toBe(false);
+    const tarball = join(tmp, readdirSync(tmp).find((f) => f.endsWith('.tgz'))!);
+    tarballFiles = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').map((f) => f.replace(/^package\//, '')).sort();
     proj = join(tmp, 'app');
     mkdirSync(proj);
     writeFileSync(join(proj, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-    execFileSync('npm', ['install', join(tmp, tarball), '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--silent'], { cwd: proj, stdio: 'pipe' });
+    // scripts allowed: an install must be quiet as it is
+    const install = spawnSync('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], { cwd: proj, encoding: 'utf8' });
+    expect(install.status).toBe(0);
+    installLog = install.stdout + install.stderr;
   }, 120_000);
+
+  it('the tarball holds the built runtime and compiler, docs, examples, LICENSE and SECURITY.md, and nothing else', () => {
+    for (const f of ['LICENSE', 'README.md', 'SECURITY.md', 'package.json', 'docs/ABI.md', 'docs/SEMANTICS.md', 'examples/README.md',
+      'examples/tcp-port.lua', 'dist/runtime/index.js', 'dist/runtime/index.d.ts', 'dist/runtime/cli/main.js', 'dist/compiler/index.js']) {
+      expect(tarballFiles).toContain(f);
+    }
+    const unexpected = tarballFiles.filter((f) => !/^(dist\/(runtime|compiler)\/|docs\/|examples\/|LICENSE$|README\.md$|SECURITY\.md$|package\.json$)/.test(f));
+    expect(unexpected).toEqual([]);
+    expect(tarballFiles.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+    const installed = join(proj, 'node_modules', 'luapf');
+    expect(readFileSync(join(installed, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) the luapf authors\n/);
+    expect(JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')).scripts?.prepare).toBeUndefined();
+  });
+
+  it('installs quietly: no install script, no warning', () => {
+    expect(installLog).not.toMatch(QUIET);
+  });
+
+  it('source maps carry their sources; the shipped documents link only to shipped files', () => {
+    const installed = join(proj, 'node_modules', 'luapf');
+    const maps = tarballFiles.filter((f) => f.endsWith('.map'));
+    expect(maps.length).toBeGreaterThan(20);
+    for (const f of maps) {
+      const map = JSON.parse(readFileSync(join(installed, f), 'utf8'));
+      expect(map.sourcesContent?.length, f).toBe(map.sources.length);
+      expect(map.sourcesContent.every((c: unknown) => typeof c === 'string' && c.length > 0), f).toBe(true);
+    }
+    for (const doc of tarballFiles.filter((f) => f.endsWith('.md'))) {
+      const text = readFileSync(join(installed, doc), 'utf8');
+      for (const [, target] of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+        if (/^[a-z]+:/.test(target)) continue;
+        expect(existsSync(join(installed, dirname(doc), target)), `${doc} links ${target}`).toBe(true);
+      }
+    }
+  });
 
   it('runs a plain JavaScript program against the installed package', () => {
     writeFileSync(join(proj, 'consumer.mjs'), JS_CONSUMER);
@@ -107,6 +164,6 @@ describe('consumer test (slow, ~40 s): npm pack → install → use by package n
     expect(outputs[0]).toBe('wasm { packets: 43, accepted: 41, rejected: 2, errors: 0 }\n');
     expect(existsSync(join(clone, 'accepted.pcap'))).toBe(true);
     expect(outputs[1]).toBe('109 echo packets\n');
-    expect(outputs[2]).toBe('packet 3: udp.lua:5: short packet\ntrue false [ 0, 0, 0 ]\n{ packets: 5, accepted: 1, rejected: 4, errors: 1 }\n');
+    expect(outputs[2]).toBe('packet 4: udp.lua:5:23: short packet\ntrue false [ 0, 0, 0 ]\n{ packets: 5, accepted: 1, rejected: 4, errors: 1 }\n');
   }, 60_000);
 });

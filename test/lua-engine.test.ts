@@ -3,6 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { ACCEPT, ERROR, REJECT, type FilterError, type PacketBatch } from '../runtime/engine/filter.js';
 import { ScriptError } from '../runtime/errors.js';
+import { maskLua, runtimeColumn } from '../runtime/engine/position.js';
 import { MAX_BATCH, createLuaFilter, type LuaFilter } from '../runtime/engine/lua.js';
 import { DATA_VECTORS, hexToBytes, rtpScript, vectorScript } from './data-vectors.js';
 
@@ -171,14 +172,14 @@ describe('limits', () => {
     const r = run(f, [bytes(1), bytes(0, 0, 0), bytes(2, 2), bytes(0, 0, 0)]);
     expect(r.v).toEqual([ERROR, ACCEPT, ERROR, ACCEPT]);
     expect(r.errors.map((e) => e.index)).toEqual([0, 2]);
-    expect(r.errors[0].message).toBe('loop.lua:2: fuel exhausted (20000 steps)');
-    expect(r.errors[1].message).toMatch(/^loop\.lua:3: fuel exhausted \(20000 steps\)$/);
+    expect(r.errors[0].message).toBe('loop.lua:2:9: fuel exhausted (20000 steps)');
+    expect(r.errors[1].message).toMatch(/^loop\.lua:3:\d+: fuel exhausted \(20000 steps\)$/);
     f.close();
   });
 
   test('fuel bounds the main chunk too', async () => {
     await expect(filterOf('while true do end', 'main.lua', { fuel: 5000 })).rejects.toThrow(
-      /main\.lua:1: fuel exhausted/,
+      /main\.lua:1:1: fuel exhausted/,
     );
   });
 
@@ -197,7 +198,7 @@ describe('limits', () => {
     expect(r.v).toEqual([ERROR, ACCEPT, ERROR, ACCEPT, ERROR]);
     expect(r.errors[0].message).toBe('bomb.lua: not enough memory');
     expect(r.errors[1].message).toBe('bomb.lua: not enough memory');
-    expect(r.errors[2].message).toMatch(/^bomb\.lua:4: .*too large/);
+    expect(r.errors[2].message).toMatch(/^bomb\.lua:4:\d+: .*too large/);
     expect(f.memoryUsed).toBeLessThan(12 << 20);
     f.close();
   });
@@ -244,13 +245,13 @@ function filter(pkt) return kinds[#pkt]() end`, 'err.lua');
     const r = run(f, [1, 2, 3, 4, 5, 6, 7].map((n) => new Uint8Array(n)));
     expect(r.v).toEqual([ERROR, ERROR, ERROR, ERROR, ERROR, ERROR, ERROR]);
     const m = r.errors.map((e) => e.message);
-    expect(m[0]).toBe('err.lua:2: boom');
-    expect(m[1]).toMatch(/^err\.lua:3: attempt to perform arithmetic on a nil value/);
+    expect(m[0]).toBe('err.lua:2:14: boom'); // the error() call
+    expect(m[1]).toBe("err.lua:3:36: attempt to perform arithmetic on a nil value (local 'x')"); // x read, not declared
     expect(m[2]).toBe('err.lua: (error object is a table value)');
     expect(m[3]).toBe('err.lua: custom');
     expect(m[4]).toBe('err.lua: 42');
     expect(m[5]).toBe('err.lua: no position');
-    expect(m[6]).toMatch(/^err\.lua:8: attempt to call a nil value/);
+    expect(m[6]).toMatch(/^err\.lua:8:\d+: attempt to call a nil value/);
     f.close();
   });
 
@@ -271,8 +272,38 @@ function filter(pkt) return kinds[#pkt]() end`, 'err.lua');
     expect(nofilter).toMatchObject({ kind: 'load', file: 'nf.lua', line: undefined });
     expect(nofilter.message).toMatch(/does not define a global function 'filter'/);
     const main = await filterOf('local t = nil\nprint(t.x)\nfunction filter() end', 'main.lua').catch((e) => e);
-    expect(main).toMatchObject({ kind: 'load', line: 2 });
-    expect(main.message).toMatch(/^main\.lua:2: attempt to index a nil value/);
+    expect(main).toMatchObject({ kind: 'load', line: 2, column: 7 });
+    expect(main.message).toMatch(/^main\.lua:2:7: attempt to index a nil value/);
+  });
+
+  test('Lua gives lines only: columns are derived from the line and the message, and the full name is kept', async () => {
+    // syntax: the token Lua names; <eof>: the end of the last line
+    // (the first such token on the line: loadEngine refines it with luaparse, see test/api.test.ts)
+    const near = await filterOf('function filter(pkt)\n  return pkt +\n  end', 's.lua').catch((e) => e);
+    expect(near).toMatchObject({ kind: 'syntax', line: 3, column: 3 });
+    expect(near.message).toMatch(/^s\.lua:3:3: unexpected symbol near 'end'$/);
+    const eof = await filterOf('function filter(pkt)\n  return (1', 'e.lua').catch((e) => e);
+    expect(eof).toMatchObject({ kind: 'syntax', line: 2, column: 12 });
+    // main chunk: the name the message gives, read rather than declared; a string holding it is skipped
+    const main = await filterOf('local t = {}\nlocal s = "t.b.c" .. t.b.c\nfunction filter() end', 'm.lua').catch((e) => e);
+    expect(main).toMatchObject({ kind: 'load', line: 2, column: 24 });
+    expect(main.message).toBe("m.lua:2:24: attempt to index a nil value (field 'b')");
+    // no name in the message: the first call on the line, else its first non-blank character
+    const call = await filterOf('local x = 1\n  x = x + tonumber("z" .. {})\nfunction filter() end', 'c.lua').catch((e) => e);
+    expect(call).toMatchObject({ line: 2, column: 11 });
+    // a long path (Lua cuts chunk names at 59 bytes) is given whole
+    const long = `${'d/'.repeat(40)}long.lua`;
+    const f = await filterOf('function filter(pkt)\n  return pkt.x.y\nend', long);
+    expect(run(f, [bytes(1)]).errors[0].message).toBe(`${long}:2:14: attempt to index a nil value (field 'x')`);
+    f.close();
+  });
+
+  test('maskLua blanks strings and comments, keeping columns and lines', () => {
+    const src = 'local a = "x--y" -- t.x\nlocal b = [==[\nt.x]==] .. \'q\\\'t\' --[[ c\n d ]] t.x';
+    const masked = maskLua(src);
+    expect(masked.length).toBe(src.length);
+    expect(masked.split('\n')).toEqual(['local a = "    "       ', 'local b = [==[', '   ]==] .. \'    \'       ', '      t.x']);
+    expect(runtimeColumn(masked, 4, "attempt to index a nil value (global 't')")).toBe(7);
   });
 
   test('print goes to the print option; close is final', async () => {

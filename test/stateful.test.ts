@@ -144,7 +144,7 @@ const syntheticFile = (name: string) => path.join(tmpDir, `${name}.pcap`);
 beforeAll(async () => {
   tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'luapf-stateful-'));
   for (const [name, { packets }] of Object.entries(SYNTHETIC)) {
-    const w = createCaptureWriter(syntheticFile(name), 101, { tsResolution: 'ns' }); // LINKTYPE_RAW
+    const w = createCaptureWriter(syntheticFile(name), { linkType: 101, tsResolution: 'ns' }); // LINKTYPE_RAW
     for (const { at: t, pkt } of packets) {
       const data = new Uint8Array(pkt);
       w.write({ linkType: 101, tsSec: Number(t / 1_000_000_000n), tsNsec: Number(t % 1_000_000_000n), origLen: data.length, data });

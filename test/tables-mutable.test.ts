@@ -109,7 +109,7 @@ describe('mutable module-level tables', () => {
         const a = run(w, packets), b = run(l, packets);
         expect(a.verdicts).toEqual(b.verdicts);
         // same error, same message (the position prefix is the site's)
-        expect(a.errors.map((e) => [e.index, lineOnly(e.message)])).toEqual(b.errors.map((e) => [e.index, e.message]));
+        expect(a.errors.map((e) => [e.index, lineOnly(e.message)])).toEqual(b.errors.map((e) => [e.index, lineOnly(e.message)]));
       } finally { w.close(); l.close(); }
     }), { numRuns: 50 });
   });

@@ -47,7 +47,11 @@ export class FilterRuntimeError extends Error {
   readonly detail: string;
   constructor(
     message: string,
-    /** the packet's number in this filter's life, counting from 0 (`counters.packets` before it) */
+    /**
+     * the packet's number among those this filter has seen since it was
+     * loaded (or since resetCounters), counting from 1 as tshark's
+     * frame.number and `luapf run` do: `counters.packets` once it is counted
+     */
     readonly packet: number,
   ) {
     super(message);
@@ -220,7 +224,7 @@ export class PacketFilter {
       if (v === ERROR) {
         accepted = pass;
         this.counts.errors++;
-        const error = new FilterRuntimeError(messages?.get(i) ?? 'filter error', this.counts.packets);
+        const error = new FilterRuntimeError(messages?.get(i) ?? 'filter error', this.counts.packets + 1);
         if (this.firstErrors.length < this.options.keepErrors) this.firstErrors.push(error);
         for (const listener of this.listeners) listener(error);
       }

@@ -83,7 +83,7 @@ export interface BenchOptions {
   samples?: number;
   /** minimum seconds per sample (default 1) */
   sampleSeconds?: number;
-  /** seconds of warm-up before the first sample (default 0.5) */
+  /** seconds of warm-up at least before the first sample, then on until the rate settles (default 0.5; 0: none) */
   warmupSeconds?: number;
   /** packets per engine call (default 1024) */
   batchSize?: number;
@@ -107,7 +107,15 @@ export interface BenchResult {
   /** (max - min) / 2 / median, in percent */
   spreadPct: number;
   nsPerPacket: number;
-  gbps: number;
+  /**
+   * Gbit/s of packet data offered to the filter at the median rate: whole
+   * packets at the chosen layer, whether the filter reads 40 bytes of each
+   * or all of them (the line rate this packet rate keeps up with), not a
+   * rate of bytes read
+   */
+  offeredGbps: number;
+  /** how the warm-up before the samples ended (absent: none was asked) */
+  warmup?: WarmUpResult;
 }
 
 /** One pass over a set (or a share of its batches); returns accepted and errored counts. */
@@ -224,29 +232,55 @@ export function timePasses(pass: Pass, ns: number): { packets: number; elapsedNs
   return { packets, elapsedNs: elapsed };
 }
 
+/** How a warm-up ended. */
+export interface WarmUpResult {
+  /** seconds it took */
+  seconds: number;
+  /** false: two consecutive slices never agreed within 10% before the time bound */
+  settled: boolean;
+}
+
+const SLICE_NS = 50e6;
+const SETTLED = 0.1;
+const YIELD_MS = 10;
+const pauseCell = new Int32Array(new SharedArrayBuffer(4));
+
+/** Sleeps this thread (Atomics.wait: also allowed on Node's main thread). */
+function pause(ms: number): void {
+  Atomics.wait(pauseCell, 0, 0, ms);
+}
+
 /**
- * Runs passes for at least `ns`, then on until the rate settles (two 50 ms
- * slices within 5% of each other), for at most `ns` + 5 s. Wasm code starts
- * in V8's baseline compiler and is swapped for optimized code by a
- * background job that can queue behind other compiles (binaryen's own, in a
- * process that just compiled): a fixed warm-up would time the baseline code.
+ * Runs passes for at least `ns`, then on until two consecutive slices (50
+ * ms, or one pass when a pass is longer) agree within 10%, for at most `ns`
+ * + max(2 s, 10 ns). Wasm code starts in V8's baseline compiler and is
+ * swapped for optimized code compiled by a background job; on a busy
+ * machine that job waits for a core while this thread spins on baseline
+ * code at a steady rate 10-20× too slow (measured: 2 s of it), which a
+ * stability test alone takes for warm. So each slice is followed by a 10 ms
+ * sleep that leaves the core to the background compiler. `ns` = 0: no
+ * warm-up at all.
  */
-export function warmUp(pass: Pass, ns: number): void {
+export function warmUp(pass: Pass, ns: number): WarmUpResult {
+  if (ns <= 0) return { seconds: 0, settled: false };
   const start = now();
-  while (now() - start < ns) pass();
-  const deadline = start + ns + 5e9;
+  const deadline = start + ns + Math.max(2e9, 10 * ns);
   let previous = 0;
   for (;;) {
-    const t = timePasses(pass, 50e6);
+    const t = timePasses(pass, SLICE_NS);
     const rate = t.packets / t.elapsedNs;
-    if ((previous > 0 && Math.abs(rate - previous) <= 0.05 * Math.max(rate, previous)) || now() > deadline) return;
+    pause(YIELD_MS);
+    const elapsed = now() - start;
+    const agree = previous > 0 && Math.abs(rate - previous) <= SETTLED * Math.max(rate, previous);
+    if (elapsed >= ns && agree) return { seconds: elapsed / 1e9, settled: true };
+    if (now() > deadline) return { seconds: elapsed / 1e9, settled: false };
     previous = rate;
   }
 }
 
 /** Assembles a result from per-sample Mpps. */
 export function summarize(
-  set: PacketSet, engine: string, first: { accepted: number; errors: number }, mpps: number[], workers?: number,
+  set: PacketSet, engine: string, first: { accepted: number; errors: number }, mpps: number[], workers?: number, warmup?: WarmUpResult,
 ): BenchResult {
   const med = median(mpps);
   const min = Math.min(...mpps);
@@ -257,7 +291,8 @@ export function summarize(
     samples: mpps, medianMpps: med, minMpps: min, maxMpps: max,
     spreadPct: med > 0 ? ((max - min) / 2 / med) * 100 : 0,
     nsPerPacket: med > 0 ? 1e3 / med : Infinity,
-    gbps: (med * 1e6 * (set.totalBytes / Math.max(1, set.count)) * 8) / 1e9,
+    offeredGbps: (med * 1e6 * (set.totalBytes / Math.max(1, set.count)) * 8) / 1e9,
+    ...(warmup !== undefined ? { warmup } : {}),
   };
 }
 
@@ -271,12 +306,12 @@ export function benchFilter(filter: Filter, set: PacketSet, options: BenchOption
   const sampleNs = (options.sampleSeconds ?? 1) * 1e9;
   const pass = makePass(filter, set, options.batchSize ?? 1024);
   const first = pass();
-  warmUp(pass, (options.warmupSeconds ?? 0.5) * 1e9);
+  const warmup = warmUp(pass, (options.warmupSeconds ?? 0.5) * 1e9);
   const mpps: number[] = [];
   for (let s = 0; s < samples; s++) {
     const t = timePasses(pass, sampleNs);
     mpps.push((t.packets / t.elapsedNs) * 1e3);
     options.onSample?.(s + 1, samples);
   }
-  return summarize(set, filter.engine, first, mpps);
+  return summarize(set, filter.engine, first, mpps, undefined, warmup);
 }

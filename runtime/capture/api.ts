@@ -2,7 +2,9 @@
 // bytes in memory, and writing a whole sequence of records in one call.
 import { fileURLToPath } from 'node:url';
 import { CaptureReader, openCapture, type CaptureRecord } from './read.js';
-import { createCaptureWriter, type CaptureWriterOptions, type WritableRecord } from './write.js';
+import {
+  createCaptureWriter, destinationOf, type CaptureDestination, type CaptureWriter, type CaptureWriterOptions, type WritableRecord,
+} from './write.js';
 import { OptionsError } from '../api/options.js';
 
 /** Where readCapture reads from. */
@@ -35,32 +37,29 @@ export function readCapture(source: CaptureSource, options?: { name?: string }):
   throw new OptionsError('source', source, 'a path, URL, bytes or a stream');
 }
 
-/** Options of writeCapture. */
-export interface WriteCaptureOptions extends CaptureWriterOptions {
-  /** link type of the file (pcap) or first interface (pcapng); default: the first record's, else 1 (ETHERNET) */
-  linkType?: number;
-}
+/** Options of writeCapture: the same as createCaptureWriter's. */
+export type WriteCaptureOptions = CaptureWriterOptions;
 
 /**
  * Writes records to a capture file (path, '-' for standard output, file:
  * URL, or a writable stream) and resolves with the number written once
  * everything has landed. The format is 'pcap' unless `format: 'pcapng'`
- * (needed for records of mixed link types). Throws CaptureError for a
- * record the format cannot hold.
+ * (needed for records of mixed link types); the link type is `linkType`,
+ * else the first record's. Throws CaptureError for a record the format
+ * cannot hold.
  */
 export async function writeCapture(
-  destination: string | URL | NodeJS.WritableStream,
+  destination: CaptureDestination,
   records: Iterable<WritableRecord> | AsyncIterable<WritableRecord>,
   options: WriteCaptureOptions = {},
 ): Promise<number> {
-  const dest = destination instanceof URL ? fileURLToPath(destination) : destination;
-  if (dest === '') throw new OptionsError('destination', dest, 'a path, URL or a stream');
-  const { linkType, ...writerOptions } = options;
+  const dest = destinationOf(destination);
+  const { linkType } = options;
   if (linkType !== undefined && (!Number.isInteger(linkType) || linkType < 0 || linkType > 0xffffffff)) {
     throw new OptionsError('linkType', linkType, 'a LINKTYPE_* number');
   }
-  let writer: ReturnType<typeof createCaptureWriter> | undefined;
-  const open = (first?: WritableRecord) => (writer ??= createCaptureWriter(dest, linkType ?? first?.linkType ?? 1, writerOptions));
+  let writer: CaptureWriter | undefined;
+  const open = (first?: WritableRecord) => (writer ??= createCaptureWriter(dest, { ...options, linkType: linkType ?? first?.linkType ?? 1 }));
   try {
     let n = 0;
     for await (const record of records as AsyncIterable<WritableRecord>) {

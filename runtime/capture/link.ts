@@ -32,17 +32,22 @@ export function linkTypeName(linkType: number): string {
   return NAMES[linkType] ?? `LINKTYPE_${linkType}`;
 }
 
-/** A link type the runtime cannot strip to the network layer. */
+/**
+ * A link type the runtime cannot strip to the network layer. The message
+ * gives the library's remedy (the `layer: 2` option); `detail` is the
+ * message without it, for callers that have their own (`--layer 2`).
+ */
 export class LinkTypeError extends Error {
   readonly linkType: number;
+  /** what is wrong, without the remedy */
+  readonly detail: string;
   constructor(linkType: number) {
-    super(
-      `unsupported link type ${linkType} (${linkTypeName(linkType)}): luapf strips ETHERNET (1), NULL (0), ` +
-        `LOOP (108), RAW (101, 12), IPV4 (228), IPV6 (229), LINUX_SLL (113) and LINUX_SLL2 (276); ` +
-        `use --layer 2 to filter whole frames`,
-    );
+    const detail = `unsupported link type ${linkType} (${linkTypeName(linkType)}): luapf strips ETHERNET (1), NULL (0), ` +
+      `LOOP (108), RAW (101, 12), IPV4 (228), IPV6 (229), LINUX_SLL (113) and LINUX_SLL2 (276)`;
+    super(`${detail}; give the option layer: 2 to filter whole frames`);
     this.name = 'LinkTypeError';
     this.linkType = linkType;
+    this.detail = detail;
   }
 }
 

@@ -255,3 +255,78 @@ export function indexCaptureFile(path: string): CaptureIndex & { info: CaptureIn
   if (r.error) throw r.error;
   return r as CaptureIndex & { info: CaptureInfo };
 }
+
+/** What peekCapture learnt of a capture before any packet is filtered. */
+export interface PeekedCapture {
+  /** the header; for pcapng, linkTypes holds every interface declared before the first packet */
+  info?: CaptureInfo;
+  /** the capture is unreadable or malformed before its first packet */
+  error?: CaptureError;
+  /** the bytes read so far followed by the rest of the source: read the capture again from here */
+  replay: AsyncIterable<unknown>;
+}
+
+/**
+ * Reads a capture's header, and for pcapng every interface block up to the
+ * first packet (a file may declare several link types there), without
+ * losing the bytes: `replay` gives them again, so a stream such as stdin can
+ * be peeked and then read in full. Stops at the first packet, so only the
+ * leading blocks are held. A path is closed before this returns (its
+ * `replay` opens it again when iterated).
+ */
+export async function peekCapture(source: string | AsyncIterable<unknown>, name: string): Promise<PeekedCapture> {
+  const stream = typeof source === 'string' ? fs.createReadStream(source, { highWaterMark: 64 * 1024 }) : source;
+  const iterator = stream[Symbol.asyncIterator]();
+  const seen: Uint8Array[] = [];
+  let total = 0;
+  const counter = { count: 0, record() { this.count++; } };
+  let parser = new CaptureParser(name);
+  let done = false;
+  let error: CaptureError | undefined;
+  for (;;) {
+    let step: IteratorResult<unknown>;
+    try {
+      step = await iterator.next();
+    } catch (e) {
+      error = ioError(name, total, e);
+      break;
+    }
+    if (step.done) { done = true; break; }
+    if (!(step.value instanceof Uint8Array)) {
+      error = new CaptureError(name, total, 'stream delivered text, not bytes (do not set an encoding on it)');
+      break;
+    }
+    seen.push(step.value);
+    total += step.value.length;
+    // The leading blocks are small: parse them again from the start rather than carry a straddling block.
+    parser = new CaptureParser(name);
+    counter.count = 0;
+    parser.parse(concat(seen, total), 0, counter);
+    if (parser.error || counter.count > 0 || parser.info?.format === 'pcap') break;
+  }
+  if (done && !error && !parser.error) {
+    // The whole capture was read: an empty or too-short file is an error now.
+    const bytes = concat(seen, total);
+    parser = new CaptureParser(name);
+    const used = parser.parse(bytes, 0, counter);
+    parser.finish(bytes.length - used, used);
+  }
+  // A truncated capture after a complete header is reported when it is read, with its packets.
+  error ??= parser.info ? undefined : parser.error ?? undefined;
+  if (error || typeof source === 'string') await iterator.return?.();
+  if (typeof source === 'string') return { info: parser.info, ...(error ? { error } : {}), replay: lazyFile(source) };
+  async function* replay(): AsyncGenerator<unknown> {
+    try {
+      yield* seen;
+      if (done || error) return;
+      for (;;) {
+        const step = await iterator.next();
+        if (step.done) return;
+        yield step.value;
+      }
+    } finally {
+      await iterator.return?.();
+    }
+  }
+  return { info: parser.info, ...(error ? { error } : {}), replay: replay() };
+}

@@ -16,11 +16,22 @@
 import * as fs from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { CaptureError, MAX_RECORD_BYTES, type CaptureInfo, type CaptureRecord } from './parse.js';
+import { fileURLToPath } from 'node:url';
 import { linkTypeName } from './link.js';
+import { OptionsError } from '../api/options.js';
 
 export type CaptureFormat = 'pcap' | 'pcapng';
 
+/** Where a capture is written: a path ('-' is standard output), a file: URL, or a writable stream. */
+export type CaptureDestination = string | URL | NodeJS.WritableStream;
+
+/** Options of createCaptureWriter and writeCapture. */
 export interface CaptureWriterOptions {
+  /**
+   * link type of the file (pcap) or of the first interface (pcapng);
+   * default: createCaptureWriter 1 (ETHERNET), writeCapture the first record's
+   */
+  linkType?: number;
   /** snaplen written in the header (pcap) / interface blocks (pcapng); default 262144 */
   snaplen?: number;
   /** default 'pcap' */
@@ -250,17 +261,30 @@ class Writer implements CaptureWriter {
 }
 
 /**
- * Creates a capture writer to a path, '-' (standard output) or a Writable.
- * `options` may be just the snaplen. The header is written at once.
+ * Creates a capture writer to a path, '-' (standard output), a file: URL or
+ * a writable stream, with the same options as writeCapture (`linkType`,
+ * `format`, `snaplen`, `tsResolution`, `name`). The header is written at once.
  */
+export function createCaptureWriter(dest: CaptureDestination, options?: CaptureWriterOptions): CaptureWriter;
+/**
+ * @deprecated the link type as a positional argument (luapf 0.1): pass
+ * `{ linkType }` in the options instead; this form will be removed.
+ */
+export function createCaptureWriter(dest: CaptureDestination, linkType: number, options?: number | CaptureWriterOptions): CaptureWriter;
 export function createCaptureWriter(
-  dest: string | NodeJS.WritableStream,
-  linkType: number,
-  options: number | CaptureWriterOptions = {},
+  destination: CaptureDestination,
+  linkTypeOrOptions?: number | CaptureWriterOptions,
+  legacy: number | CaptureWriterOptions = {},
 ): CaptureWriter {
-  const opts: CaptureWriterOptions = typeof options === 'number' ? { snaplen: options } : options;
+  const opts: CaptureWriterOptions = typeof linkTypeOrOptions === 'number'
+    ? { ...(typeof legacy === 'number' ? { snaplen: legacy } : legacy), linkType: linkTypeOrOptions }
+    : linkTypeOrOptions ?? {};
+  if (typeof opts !== 'object' || opts === null) throw new OptionsError('options', opts, 'an object');
+  const dest = destinationOf(destination);
+  const linkType = opts.linkType ?? 1;
   const snaplen = opts.snaplen ?? DEFAULT_SNAPLEN;
   const format = opts.format ?? 'pcap';
+  if (format !== 'pcap' && format !== 'pcapng') throw new OptionsError('format', format, "'pcap' or 'pcapng'");
   const toStdout = dest === '-' || dest === process.stdout;
   const name = opts.name ?? (typeof dest === 'string' ? (dest === '-' ? '<stdout>' : dest) : '<stream>');
   if (!Number.isInteger(snaplen) || snaplen <= 0 || snaplen > 0xffffffff) {
@@ -271,4 +295,16 @@ export function createCaptureWriter(
   }
   const stream = typeof dest !== 'string' ? dest : toStdout ? process.stdout : fs.createWriteStream(dest);
   return new Writer(stream, name, linkType, snaplen, format, opts.tsResolution ?? 'ns', !toStdout);
+}
+
+/** A path or stream from a destination; a URL must be file:. */
+export function destinationOf(destination: CaptureDestination): string | NodeJS.WritableStream {
+  if (destination instanceof URL) {
+    if (destination.protocol !== 'file:') throw new OptionsError('destination', destination.href, 'a path, a file: URL or a writable stream');
+    return fileURLToPath(destination);
+  }
+  if (destination === '' || (typeof destination !== 'string' && typeof (destination as NodeJS.WritableStream)?.write !== 'function')) {
+    throw new OptionsError('destination', destination, 'a path, a file: URL or a writable stream');
+  }
+  return destination;
 }

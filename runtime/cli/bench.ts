@@ -5,12 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { benchFilter, loadPacketSet, packetSetFromRecords, type BenchResult, type PacketSet } from '../bench/measure.js';
-import { benchWorkers } from '../bench/workers.js';
+import { benchWorkers, compileAside, scalingOf, type Scaling } from '../bench/workers.js';
 import { EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK } from './exit-codes.js';
 import { describeLoadError } from './run.js';
 import type { EngineName } from '../engine/filter.js';
-import { loadEngine } from '../engine/load.js';
+import { isWasm, loadEngine } from '../engine/load.js';
 import { syntheticTraffic } from '../bench/traffic.js';
+import { LinkTypeError } from '../capture/link.js';
 
 export interface BenchCommandOptions {
   engine: string;
@@ -32,8 +33,8 @@ interface FilterReport {
   skipped: { engine: EngineName; reason: string }[];
   /** accept counts differ between engines on these captures */
   disagree: string[];
-  /** workers=N Mpps / workers=1 Mpps, per engine and capture */
-  scaling: { engine: string; capture: string; workers: number; ratio: number }[];
+  /** workers=N Mpps / workers=1 Mpps, per engine and capture (runtime/bench/workers.ts says how it is measured) */
+  scaling: Scaling[];
 }
 
 const isFilterFile = (path: string) => /\.(lua|wasm)$/i.test(path);
@@ -83,13 +84,15 @@ export async function benchCommand(inputs: string[], opts: BenchCommandOptions):
     try {
       sets.push(loadPacketSet(path, layer));
     } catch (e) {
-      process.stderr.write(`luapf: ${(e as Error).message}\n`);
+      // the library's LinkTypeError advises the layer option; here it is a flag, and the file is named
+      const message = e instanceof LinkTypeError ? `${path}: ${e.detail}; use --layer 2 to filter whole frames` : (e as Error).message;
+      process.stderr.write(`luapf: ${message}\n`);
       return EXIT_BAD_INPUT;
     }
   }
 
   const engines: EngineName[] = opts.engine === 'all' ? ['wasm', 'lua'] : [opts.engine as EngineName];
-  const runsPerCell = 1 + (workers > 1 ? 2 : workers === 1 ? 1 : 0);
+  const runsPerCell = 1 + (workers > 0 ? 1 : 0);
   const bar = new ProgressBar(filters.length * engines.length * sets.length * runsPerCell * opts.samples, !opts.quiet && !opts.json && process.stderr.isTTY === true);
   const bench = { samples: opts.samples, sampleSeconds: opts.seconds, warmupSeconds: opts.warmup ?? 0.5, onSample: () => bar.step() };
   const reports: FilterReport[] = [];
@@ -105,13 +108,15 @@ export async function benchCommand(inputs: string[], opts: BenchCommandOptions):
         process.stderr.write(`luapf: ${describeLoadError(e) ?? (e as Error).message}\n`);
         return EXIT_BAD_INPUT;
       }
+      // compiled aside, in a worker thread: binaryen never enters this isolate (bench/workers.ts)
+      const compiled = engines.includes('wasm') && !isWasm(source) ? await compileAside(source, path) : undefined;
       for (const engine of engines) {
         for (const set of sets) {
           let filter;
           const limits = { memoryBytes: memoryFor(set) };
           try {
             // A fresh instance per capture: state from one capture must not leak into the next.
-            filter = await loadEngine({ source, name: basename(path), engine, limits });
+            filter = await loadEngine({ source, name: path, engine, limits, compiled });
           } catch (e) {
             const reason = describeLoadError(e);
             if (reason === undefined) throw e;
@@ -130,17 +135,15 @@ export async function benchCommand(inputs: string[], opts: BenchCommandOptions):
             filter.close();
           }
           if (workers > 0) {
-            const spec = { source, name: basename(path), engine, limits };
+            const spec = { source, name: path, engine, limits, compiled };
+            // one pool of threads measures one worker and N, samples alternating (bench/workers.ts)
             const counts = workers > 1 ? [1, workers] : [1];
-            const byCount = new Map<number, BenchResult>();
-            for (const n of counts) {
-              bar.step(`${basename(path)} [${engine}] ${set.name} × ${n} worker${n > 1 ? 's' : ''}`);
-              const r = await benchWorkers(spec, set, n, bench);
-              byCount.set(n, r);
-              report.results.push(r);
-            }
-            if (workers > 1) {
-              report.scaling.push({ engine, capture: set.name, workers, ratio: byCount.get(workers)!.medianMpps / byCount.get(1)!.medianMpps });
+            bar.step(`${basename(path)} [${engine}] ${set.name} × ${counts.join(' and ')} worker${workers > 1 ? 's' : ''}`);
+            const [one, many] = await benchWorkers(spec, set, counts, bench);
+            report.results.push(one);
+            if (many) {
+              report.results.push(many);
+              report.scaling.push(scalingOf(one, many, engine));
             }
           }
         }
@@ -164,17 +167,19 @@ export async function benchCommand(inputs: string[], opts: BenchCommandOptions):
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
     process.stdout.write(reports.map(formatReport).join('\n'));
+    process.stdout.write('Mpps: median of the samples (±%: half their range); Gbit/s offered: whole packets handed to the filter per second,\n' +
+      'the line rate it keeps up with, however few bytes of each it reads\n');
   }
   return status;
 }
 
 function formatReport(report: FilterReport): string {
-  const rows: string[][] = [['engine', 'capture', 'packets', 'accepted', 'Mpps', '±%', 'min–max', 'ns/pkt', 'Gbit/s']];
+  const rows: string[][] = [['engine', 'capture', 'packets', 'accepted', 'Mpps', '±%', 'min–max', 'ns/pkt', 'Gbit/s offered']];
   for (const r of report.results) {
     rows.push([
       r.workers !== undefined ? `${r.engine} ×${r.workers}w` : r.engine, r.capture, String(r.packets), String(r.accepted),
       r.medianMpps.toFixed(2), r.spreadPct.toFixed(1), `${r.minMpps.toFixed(2)}–${r.maxMpps.toFixed(2)}`,
-      r.nsPerPacket.toFixed(1), r.gbps.toFixed(3),
+      r.nsPerPacket.toFixed(1), r.offeredGbps.toFixed(3),
     ]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -187,7 +192,16 @@ function formatReport(report: FilterReport): string {
     const lua = report.results.find((r) => r.capture === capture && r.engine === 'lua' && r.workers === undefined);
     if (wasm && lua) lines.push(`  wasm / lua on ${capture}: ${(wasm.medianMpps / lua.medianMpps).toFixed(1)}×`);
   }
-  for (const s of report.scaling) lines.push(`  ${s.engine} on ${s.capture}: ${s.workers} workers = ${s.ratio.toFixed(2)}× one worker`);
+  for (const s of report.scaling) {
+    const lo = Math.min(...s.pairRatios), hi = Math.max(...s.pairRatios);
+    lines.push(`  ${s.engine} on ${s.capture}: ${s.workers} workers = ${s.ratio.toFixed(2)}× one worker ` +
+      `(sample pairs ${lo.toFixed(2)}–${hi.toFixed(2)}×; ${s.cores} cores; each worker filters the whole capture)`);
+  }
+  const unsettled = report.results.filter((r) => r.warmup && !r.warmup.settled);
+  for (const r of unsettled) {
+    lines.push(`  note: ${r.engine}${r.workers !== undefined ? ` ×${r.workers}w` : ''} on ${r.capture}: the rate had not settled after ` +
+      `${r.warmup!.seconds.toFixed(1)} s of warm-up; its first samples may be slow`);
+  }
   for (const c of report.disagree) lines.push(`  ENGINES DISAGREE on ${c}: see accepted`);
   return `${lines.join('\n')}\n`;
 }

@@ -35,6 +35,23 @@ export interface FilterError {
   message: string;
 }
 
+/** The parts of a FilterError message (or any "FILE:LINE[:COL]: message" text). */
+export interface ErrorPosition {
+  file?: string;
+  line?: number;
+  column?: number;
+  /** the message without the position prefix */
+  detail: string;
+}
+
+/** Splits "CHUNK:LINE:COL: message", "CHUNK:LINE: message" or "CHUNK: message". */
+export function splitErrorMessage(message: string): ErrorPosition {
+  const m = /^(.*?):(\d+)(?::(\d+))?: ([\s\S]*)$/.exec(message);
+  if (m) return { file: m[1], line: Number(m[2]), ...(m[3] !== undefined ? { column: Number(m[3]) } : {}), detail: m[4] };
+  const plain = /^(.*?): ([\s\S]*)$/.exec(message);
+  return plain ? { file: plain[1], detail: plain[2] } : { detail: message };
+}
+
 export interface FilterLimits {
   /** steps per call of filter(): loop iterations and calls (compiled), VM instructions (interpreter) */
   fuel: number;

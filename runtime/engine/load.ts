@@ -2,11 +2,10 @@
 // Filter, choosing the engine. The compiler is imported only when a script
 // has to be compiled, so running a .wasm never loads binaryen.
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
 import { ScriptError } from '../errors.js';
 import { compileCached } from './compile-cache.js';
 import type { EngineName, Filter, FilterLimits } from './filter.js';
-import { WasmFilter } from './wasm.js';
+import { ModuleFormatError, WasmFilter } from './wasm.js';
 
 // Wasmoon costs ~0.4 s to import: a compiled filter must not pay for it.
 async function createLuaFilter(...args: Parameters<typeof import('./lua.js').createLuaFilter>) {
@@ -21,14 +20,25 @@ export interface LoadOptions {
   path?: string;
   /** script text (latin1: one char per byte) or module bytes */
   source?: string | Uint8Array;
-  /** the name errors use (default: the file's base name, or "filter.lua") */
+  /** the name errors use (default: `path` as given, or "filter.lua") */
   name?: string;
   /** default 'auto': compiled when the script is in the subset, else the Lua engine */
   engine?: EngineChoice;
   limits?: Partial<FilterLimits>;
   /** false: compile even if the compile cache holds this script (default: use it unless LUAPF_CACHE=off) */
   cache?: boolean;
+  /** the script's compile, already done (e.g. in a worker thread, see runtime/bench/workers.ts): used instead of compiling */
+  compiled?: ScriptCompile;
 }
+
+/**
+ * What loadEngine needs of a compile (compiler/index.ts's CompileResult
+ * fits it). Declared here so that the library's type declarations never
+ * reach the compiler's, which need luaparse's types.
+ */
+export type ScriptCompile =
+  | { ok: true; wasm: Uint8Array }
+  | { ok: false; stage: string; errors: { line: number; column: number; message: string }[]; reasons: string[] };
 
 export interface LoadedFilter extends Filter {
   /** why the script is not compiled (empty when it is, or when it was a .wasm) */
@@ -45,7 +55,8 @@ export class EngineUnavailableError extends Error {
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
-function isWasm(bytes: Uint8Array): boolean {
+/** True when `bytes` start with the WebAssembly magic (\\0asm). */
+export function isWasm(bytes: Uint8Array): boolean {
   return WASM_MAGIC.every((b, i) => bytes[i] === b);
 }
 
@@ -53,10 +64,33 @@ function withReasons<F extends Filter>(filter: F, reasons: readonly string[]): F
   return Object.assign(filter, { reasons });
 }
 
+/** A compiled module's bytes as a WasmFilter; a module that is not luapf's (or not Wasm at all) is a ModuleFormatError naming `name`. */
+function loadModule(bytes: Uint8Array, name: string, limits?: Partial<FilterLimits>): WasmFilter {
+  let module: WebAssembly.Module;
+  try {
+    module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    throw new ModuleFormatError(`${name}: not a valid WebAssembly module: ${(e as Error).message}`, name);
+  }
+  try {
+    return new WasmFilter(module, limits, bytes.length);
+  } catch (e) {
+    if (e instanceof ModuleFormatError && e.file === undefined) throw new ModuleFormatError(`${name}: ${e.message}`, name);
+    throw e;
+  }
+}
+
+/**
+ * Loads a filter. Its kind is decided by content: bytes starting with the
+ * Wasm magic (\0asm) are a compiled module whatever the file is called;
+ * anything else is a Lua script, except a file named `.wasm`, which must
+ * be a module (a script by that name is a mistake, not Lua to parse).
+ */
 export async function loadEngine(options: LoadOptions): Promise<LoadedFilter> {
   const raw = options.source ?? (options.path !== undefined ? readFileSync(options.path) : undefined);
   if (raw === undefined) throw new TypeError('loadEngine needs a path or a source');
-  const name = options.name ?? (options.path !== undefined ? basename(options.path) : 'filter.lua');
+  // the path as given: the command line names files the way the user typed them
+  const name = options.name ?? options.path ?? 'filter.lua';
   const engine = options.engine ?? 'auto';
   const bytes = typeof raw === 'string' ? Buffer.from(raw, 'latin1') : raw;
 
@@ -64,14 +98,17 @@ export async function loadEngine(options: LoadOptions): Promise<LoadedFilter> {
     if (engine === 'lua') {
       throw new EngineUnavailableError(`${name} is a compiled module: it runs on the wasm engine only`, []);
     }
-    return withReasons(new WasmFilter(bytes, options.limits), []);
+    return withReasons(loadModule(bytes, name, options.limits), []);
+  }
+  if (/\.wasm$/i.test(options.path ?? name)) {
+    throw new ModuleFormatError(`${name}: not a WebAssembly module (it does not start with the magic bytes \\0asm)`, name);
   }
 
   const source = Buffer.from(bytes).toString('latin1');
-  if (engine === 'lua') return withReasons(await createLuaFilter(source, name, options.limits), []);
+  if (engine === 'lua') return withReasons(await withParserColumn(createLuaFilter(source, name, options.limits), source, name), []);
 
   // Compiles through the disk cache (runtime/engine/compile-cache.ts), which imports the compiler only on a miss.
-  const result = await compileCached(source, { file: name, fuel: options.limits?.fuel }, { cache: options.cache });
+  const result: ScriptCompile = options.compiled ?? await compileCached(source, { file: name, fuel: options.limits?.fuel }, { cache: options.cache });
   if (result.ok) return withReasons(new WasmFilter(result.wasm, options.limits), []);
   const syntax = result.stage === 'parse' ? result.errors[0] : undefined;
   if (engine === 'wasm') {
@@ -87,5 +124,23 @@ export async function loadEngine(options: LoadOptions): Promise<LoadedFilter> {
       throw new ScriptError('syntax', name, syntax.line, syntax.column, syntax.message);
     }
     throw e;
+  }
+}
+
+/**
+ * On the Lua engine alone the compiler has not parsed the script: for a
+ * syntax error, ask its parser (luaparse, no binaryen) for the column when
+ * it stops on the line Lua reported; Lua's message is kept.
+ */
+async function withParserColumn<T>(loading: Promise<T>, source: string, name: string): Promise<T> {
+  try {
+    return await loading;
+  } catch (e) {
+    if (!(e instanceof ScriptError) || e.kind !== 'syntax' || e.line === undefined) throw e;
+    const { parse } = await import('../../compiler/parse.js');
+    const parsed = parse(source, name);
+    const at = parsed.ok ? undefined : parsed.errors.find((x) => x.line === e.line);
+    if (at === undefined || at.column === e.column) throw e;
+    throw new ScriptError('syntax', e.file, e.line, at.column, e.detail);
   }
 }

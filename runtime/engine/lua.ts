@@ -22,6 +22,7 @@ import { DEFAULT_LIMITS, ERROR, type Filter, type FilterError, type FilterLimits
 import { DATA_LIB_LUA } from './data-lib.js';
 import { ScriptError } from '../errors.js';
 import { LUA_OK, LUA_TSTRING, loadLuaModule, type LuaApi, type LuaModule, type LuaState, type Ptr } from './lua-raw.js';
+import { LuaMessages } from './position.js';
 
 /** packets per call into Lua (the trampoline preallocates this many slots) */
 export const MAX_BATCH = 4096;
@@ -319,7 +320,7 @@ export class LuaFilter implements Filter {
     private readonly mem: MemState,
     private readonly limits: FilterLimits,
     private readonly fnPtrs: number[],
-    private readonly chunkId: string,
+    private readonly messages: LuaMessages,
   ) {}
 
   /** bytes currently allocated by this filter's Lua state */
@@ -393,7 +394,7 @@ export class LuaFilter implements Filter {
     try {
       if (status !== LUA_OK) {
         // the trampoline itself failed (memory exhausted outside any packet)
-        const msg = `${this.chunkId}: ${this.readString(-1) ?? 'internal error'}`;
+        const msg = `${this.messages.chunkName}: ${this.readString(-1) ?? 'internal error'}`;
         for (let i = 0; i < n; i++) {
           verdicts[i0 + i] = ERROR;
           errors.push({ index: i0 + i, message: msg });
@@ -411,7 +412,7 @@ export class LuaFilter implements Filter {
           const idx = edv.getUint32(p, true);
           const mlen = edv.getUint32(p + 4, true);
           const msg = fromBytes(heap.subarray(ep + p + 8, ep + p + 8 + mlen));
-          errors.push({ index: i0 + idx, message: msg });
+          errors.push({ index: i0 + idx, message: this.messages.format(msg) });
           p += 8 + mlen;
         }
       }
@@ -447,19 +448,6 @@ function pushBytes(api: LuaApi, mod: LuaModule, L: LuaState, b: Uint8Array): voi
   mod.heap().set(b, p);
   api.lua_pushlstring(L, p, b.length);
   api.free(p);
-}
-
-const LINE_RE = /^:(\d+): ?([\s\S]*)$/;
-
-/** Splits "CHUNK:LINE: msg" (or "CHUNK: msg") into line and detail. */
-function splitMessage(msg: string, chunkId: string): { line?: number; detail: string } {
-  if (msg.startsWith(chunkId)) {
-    const rest = msg.slice(chunkId.length);
-    const m = LINE_RE.exec(rest);
-    if (m) return { line: Number(m[1]), detail: m[2] };
-    if (rest.startsWith(': ')) return { detail: rest.slice(2) };
-  }
-  return { detail: msg };
 }
 
 /**
@@ -522,7 +510,8 @@ export async function createLuaFilter(
   }
   const chunkBytes = toBytes(chunkName);
   const chunkId = fromBytes(chunkBytes.subarray(0, 59));
-  const filter = new LuaFilter(mod, L, scratch, mem, lim, [allocPtr, writePtr, setcapPtr], chunkId);
+  const messages = new LuaMessages(source, chunkId, chunkName);
+  const filter = new LuaFilter(mod, L, scratch, mem, lim, [allocPtr, writePtr, setcapPtr], messages);
   try {
     api.luaL_openlibs(L);
     const code = new TextEncoder().encode(RUNTIME_LUA);
@@ -553,8 +542,8 @@ export async function createLuaFilter(
     if (api.lua_type(L, 2) === LUA_TSTRING) {
       const kind = readAt(mod, L, 2, scratch) === 'syntax' ? 'syntax' : 'load';
       const msg = readAt(mod, L, 3, scratch);
-      const { line, detail } = splitMessage(msg, chunkId);
-      throw new ScriptError(kind, chunkName, line, undefined, detail);
+      const { line, column, detail } = messages.split(msg, kind === 'syntax' ? 'syntax' : 'runtime');
+      throw new ScriptError(kind, chunkName, line, column, detail);
     }
     api.lua_settop(L, 1);
     mem.limit = mem.base + lim.memoryBytes;

@@ -45,8 +45,16 @@ export interface ModuleInfo {
   errors: { message: string; line: number; column: number }[];
 }
 
+/** Not a WebAssembly module, not a luapf filter module, or one of another ABI version. */
 export class ModuleFormatError extends Error {
   override name = 'ModuleFormatError';
+  constructor(
+    message: string,
+    /** the file (or name) the module was loaded from, when known; the message starts with it */
+    readonly file?: string,
+  ) {
+    super(message);
+  }
 }
 
 export function readModuleInfo(module: WebAssembly.Module): ModuleInfo {
@@ -88,7 +96,11 @@ export class WasmFilter implements Filter, ResidentFilter {
   private readonly maxPages: number;
   private closed = false;
 
-  constructor(bytesOrModule: Uint8Array | WebAssembly.Module, limits: Partial<FilterLimits> = {}) {
+  /** bytes of the module, when it was given as bytes */
+  readonly size: number | undefined;
+
+  constructor(bytesOrModule: Uint8Array | WebAssembly.Module, limits: Partial<FilterLimits> = {}, size?: number) {
+    this.size = bytesOrModule instanceof Uint8Array ? bytesOrModule.length : size;
     const module = bytesOrModule instanceof WebAssembly.Module
       ? bytesOrModule
       : new WebAssembly.Module(bytesOrModule as Uint8Array<ArrayBuffer>);

@@ -17,7 +17,7 @@ import { ioError } from '../capture/read.js';
 import { TRAPPED as TRAP, type FilterError, type ResidentFilter } from '../engine/filter.js';
 import { writeDescriptor } from '../engine/wasm.js';
 import { LINKTYPE, LinkTypeError, ethernetHeaderLength, fixedHeaderLength, type Layer } from '../capture/link.js';
-import type { Counts, VerdictName } from './run.js';
+import type { Counts, FirstError, VerdictName } from './run.js';
 
 const DESC = 16;
 const GROW_STEP = 64 * 1024;
@@ -31,12 +31,14 @@ export interface ResidentRunContext {
   /** bytes per read, and the read region's initial size */
   chunkBytes: number;
   counts: Counts;
-  firstErrors: string[];
+  firstErrors: FirstError[];
   onVerdict?: (capture: string, n: number, verdict: VerdictName, message?: string) => void;
-  onAccept?: (record: CaptureRecord) => void;
+  onAccept?: (record: CaptureRecord, capture: string, n: number, error?: string) => void;
   onCaptureStart?: (capture: string, info: CaptureInfo) => void;
-  onProgress?: (capture: string, packetsSoFar: number) => void;
+  onProgress?: (capture: string, packetsSoFar: number, bytesSoFar: number) => void;
   drain?: () => Promise<void>;
+  /** packets this capture may still filter (default: all); reading stops there */
+  maxPackets?: number;
 }
 
 /** True when the filter's memory cap leaves room for the descriptor and verdict tables and some packet bytes. */
@@ -104,8 +106,9 @@ function headerLength(linkType: number): number {
 /**
  * Runs one capture ('-'-style sources are passed as a stream) through a
  * resident filter, adding to ctx.counts. Throws CaptureError for an
- * unreadable or malformed capture, after every good packet before the fault
- * has been filtered, and LinkTypeError likewise.
+ * unreadable or malformed capture, or a link type layer 3 cannot strip (at
+ * that record's offset), after every good packet before the fault has been
+ * filtered.
  */
 export async function runCaptureResident(filter: ResidentFilter, source: string | AsyncIterable<unknown>, ctx: ResidentRunContext): Promise<void> {
   const { name, layer, counts, batchSize: B } = ctx;
@@ -127,6 +130,7 @@ export async function runCaptureResident(filter: ResidentFilter, source: string 
   };
   let lastType = -2;
   let lastHeader = 0;
+  const stopAt = counts.packets + (ctx.maxPackets ?? Infinity);
 
   const account = (first: number, k: number): void => {
     const { onVerdict, onAccept } = ctx;
@@ -137,14 +141,15 @@ export async function runCaptureResident(filter: ResidentFilter, source: string 
     for (let i = 0; i < k; i++) {
       const w = u32[vw + i]!;
       let passed = w === 1;
+      let message: string | undefined;
       if (w > 1) {
         counts.errors++;
         passed = ctx.passErrors;
-        if (onVerdict || ctx.firstErrors.length < ctx.keepErrors) {
-          const message = w === TRAP
+        if (onVerdict || ctx.firstErrors.length < ctx.keepErrors || (passed && onAccept)) {
+          message = w === TRAP
             ? (traps.find((t) => t.index === i)?.message ?? 'filter error')
             : filter.describeError(w);
-          if (ctx.firstErrors.length < ctx.keepErrors) ctx.firstErrors.push(`${name}#${before + i + 1}: ${message}`);
+          if (ctx.firstErrors.length < ctx.keepErrors) ctx.firstErrors.push({ capture: name, packet: before + i + 1, message });
           onVerdict?.(name, before + i + 1, 'error', message);
         }
       } else if (onVerdict) {
@@ -158,7 +163,7 @@ export async function runCaptureResident(filter: ResidentFilter, source: string 
           onAccept({
             linkType: cols.linkType[r]!, tsSec: cols.tsSec[r]!, tsNsec: cols.tsNsec[r]!, origLen: cols.origLen[r]!,
             data: u8.slice(at, at + cols.capLen[r]!), offset: cols.offset[r]!,
-          });
+          }, name, before + i + 1, message);
         }
       } else {
         rejected++;
@@ -167,7 +172,8 @@ export async function runCaptureResident(filter: ResidentFilter, source: string 
     counts.packets = before + k;
     counts.accepted += accepted;
     counts.rejected += rejected;
-    ctx.onProgress?.(name, counts.packets);
+    const last = first + k - 1;
+    ctx.onProgress?.(name, counts.packets, cols.offset[last]! + cols.capLen[last]!);
   };
 
   /** Filters records [first, first + k) of `cols`: descriptors, one Wasm call, the verdicts. */
@@ -187,7 +193,7 @@ export async function runCaptureResident(filter: ResidentFilter, source: string 
             lastHeader = headerLength(lt);
           } catch (e) {
             // The packets before this one are still filtered, as the record-by-record path does.
-            linkError = e;
+            linkError = e instanceof LinkTypeError ? new CaptureError(name, cols.offset[r]!, e.message) : e;
             limit = i;
             break;
           }
@@ -239,8 +245,9 @@ export async function runCaptureResident(filter: ResidentFilter, source: string 
       cols.reset();
       const used = parser.parse(u8.subarray(region, region + avail), base, cols);
       announce();
-      for (let j = 0; j < cols.count; j += B) runBatch(j, Math.min(B, cols.count - j));
+      for (let j = 0; j < cols.count && counts.packets < stopAt; j += B) runBatch(j, Math.min(B, cols.count - j, stopAt - counts.packets));
       await ctx.drain?.();
+      if (counts.packets >= stopAt) return;
       if (parser.error) throw parser.error;
       carry = avail - used;
       if (carry > 0 && used > 0) u8.copyWithin(region, region + used, region + avail);

@@ -3,9 +3,12 @@
 // --on-error verdict, is counted, and the first few are kept with their text.
 // A filter that offers resident() (the compiled engine) takes the zero-copy
 // path of run/resident.ts; others get copied batches through filterBatch.
-import { CaptureError, openCapture, READ_CHUNK, type CaptureInfo, type CaptureRecord } from '../capture/read.js';
+// A link type that cannot be stripped is the capture's fault like a
+// malformed record: both end that capture with a CaptureError at the
+// record's offset, and the next capture still runs.
+import { CaptureError, CaptureReader, openCapture, READ_CHUNK, type CaptureInfo, type CaptureRecord } from '../capture/read.js';
 import { ACCEPT, ERROR, type Filter, type PacketBatch } from '../engine/filter.js';
-import { networkOffset } from '../capture/link.js';
+import { LinkTypeError, networkOffset } from '../capture/link.js';
 import { residentFits, runCaptureResident } from './resident.js';
 
 export type Layer = 2 | 3;
@@ -23,12 +26,18 @@ export interface RunOptions {
   keepErrors?: number;
   /** called for every packet, in order; n counts from 1 in each capture */
   onVerdict?: (capture: string, n: number, verdict: VerdictName, message?: string) => void;
-  /** receives every accepted packet's whole frame */
-  onAccept?: (record: CaptureRecord) => void;
+  /** receives every accepted packet's whole frame, its number, and the error it passed with (--on-error pass) */
+  onAccept?: (record: CaptureRecord, capture: string, n: number, error?: string) => void;
   /** called once per capture when its header has been read */
   onCaptureStart?: (capture: string, info: CaptureInfo) => void;
-  /** called after every batch, for progress displays */
-  onProgress?: (capture: string, packetsSoFar: number) => void;
+  /** called once per capture when it is done (read to its end, faulty, or stopped by maxPackets) */
+  onCaptureEnd?: (summary: CaptureSummary) => void;
+  /** called after every batch, for progress displays; bytesSoFar: the file offset of the last packet filtered */
+  onProgress?: (capture: string, packetsSoFar: number, bytesSoFar: number) => void;
+  /** stop after this many packets in all (tcpdump -c); the captures after that one are not opened */
+  maxPackets?: number;
+  /** what '-' reads (default: process.stdin); e.g. stdin with its first bytes already peeked and put back */
+  stdin?: AsyncIterable<unknown>;
   /** awaited after each chunk of input: lets a slow consumer (the -w writer) hold the reader back */
   drain?: () => Promise<void>;
   /**
@@ -57,12 +66,23 @@ export interface CaptureSummary extends Counts {
   readError?: { message: string; offset: number };
 }
 
+/** A packet whose filter call failed. */
+export interface FirstError {
+  capture: string;
+  /** the packet's number in its capture, from 1 */
+  packet: number;
+  /** the engine's text: "file:line:col: message" where the position is known */
+  message: string;
+}
+
 export interface RunSummary {
   engine: string;
   captures: CaptureSummary[];
   total: Counts;
-  /** the first `keepErrors` filter errors: "CAPTURE#N: file:line:col: message" */
-  firstErrors: string[];
+  /** the first `keepErrors` filter errors */
+  firstErrors: FirstError[];
+  /** set when maxPackets stopped the run: the captures after the last one listed were not read */
+  stoppedAfter?: number;
 }
 
 /** A reusable batch buffer: packet bytes are copied in once, contiguously. */
@@ -133,11 +153,23 @@ export async function runCaptures(
   const summary: RunSummary = { engine: filter.engine, captures: [], total: zeroCounts(), firstErrors: [] };
   const resident = options.zeroCopy === false ? undefined : filter.resident?.();
   const zeroCopy = resident !== undefined && residentFits(resident, batch.capacity);
+  const maxPackets = options.maxPackets ?? Infinity;
 
   for (const source of captures) {
+    if (summary.total.packets >= maxPackets) {
+      summary.stoppedAfter = maxPackets;
+      break;
+    }
     const name = source === '-' ? '<stdin>' : source;
     const counts: CaptureSummary = { name, ...zeroCounts() };
     summary.captures.push(counts);
+    const left = maxPackets - summary.total.packets;
+    const stdin = options.stdin ?? process.stdin;
+    const finish = (): void => {
+      addCounts(summary.total, counts);
+      if (summary.total.packets >= maxPackets) summary.stoppedAfter = maxPackets;
+      options.onCaptureEnd?.(counts);
+    };
 
     const flush = (): void => {
       if (batch.count === 0) return;
@@ -152,45 +184,52 @@ export async function runCaptures(
           counts.errors++;
           passed = passErrors;
           const message = messages.get(i) ?? 'filter error';
-          if (summary.firstErrors.length < keepErrors) summary.firstErrors.push(`${name}#${n}: ${message}`);
+          if (summary.firstErrors.length < keepErrors) summary.firstErrors.push({ capture: name, packet: n, message });
           options.onVerdict?.(name, n, 'error', message);
         } else {
           options.onVerdict?.(name, n, passed ? 'accept' : 'reject');
         }
         if (passed) {
           counts.accepted++;
-          options.onAccept?.(pending[i]);
+          options.onAccept?.(pending[i], name, n, verdict === ERROR ? messages.get(i) ?? 'filter error' : undefined);
         } else {
           counts.rejected++;
         }
       }
+      const last = pending[batch.count - 1];
       batch.reset();
       pending.length = 0;
-      options.onProgress?.(name, counts.packets);
+      options.onProgress?.(name, counts.packets, last.offset + last.data.length);
     };
 
     if (zeroCopy) {
       try {
-        await runCaptureResident(resident, source === '-' ? process.stdin : source, {
+        await runCaptureResident(resident, source === '-' ? stdin : source, {
           name, layer, passErrors, keepErrors, batchSize: batch.capacity, chunkBytes: options.chunkBytes ?? READ_CHUNK,
           counts, firstErrors: summary.firstErrors, onVerdict: options.onVerdict, onAccept: options.onAccept,
-          onCaptureStart: options.onCaptureStart, onProgress: options.onProgress, drain: options.drain,
+          onCaptureStart: options.onCaptureStart, onProgress: options.onProgress, drain: options.drain, maxPackets: left,
         });
       } catch (e) {
         if (!(e instanceof CaptureError)) throw e;
         counts.readError = { message: e.message, offset: e.offset };
       }
-      addCounts(summary.total, counts);
+      finish();
       continue;
     }
 
     try {
-      const reader = openCapture(source === '-' ? process.stdin : source, name);
+      const reader = source === '-' ? new CaptureReader(stdin, name) : openCapture(source, name);
       options.onCaptureStart?.(name, await reader.header());
-      for await (const records of reader.batches()) {
+      reading: for await (const records of reader.batches()) {
         for (const record of records) {
+          if (counts.packets + batch.count >= left) break reading;
           const frame = record.data;
-          const start = networkOffset(record.linkType, frame, layer);
+          let start: number;
+          try {
+            start = networkOffset(record.linkType, frame, layer);
+          } catch (e) {
+            throw e instanceof LinkTypeError ? new CaptureError(name, record.offset, e.message) : e;
+          }
           pending.push(record);
           batch.add(frame.subarray(start), record.tsSec, record.tsNsec);
           if (batch.count === batch.capacity) flush();
@@ -203,7 +242,7 @@ export async function runCaptures(
       if (!(e instanceof CaptureError)) throw e;
       counts.readError = { message: e.message, offset: e.offset };
     }
-    addCounts(summary.total, counts);
+    finish();
   }
   return summary;
 }
