@@ -16,6 +16,8 @@ import { NIL, tyName } from './types.js';
 export { parse, formatError, type SourceError, type Reason };
 
 export const ABI_VERSION = 1;
+/** Largest `fuel`: the module's fuel_limit is an i32 global (docs/ABI.md). */
+export const MAX_FUEL = 0x7fffffff;
 export const COMPILER_VERSION = 'luapf 0.1.0';
 /** packets ahead the batch loop touches when the script reads at packet-computed offsets (why: docs/ABI.md) */
 const DEFAULT_PREFETCH = 16;
@@ -26,7 +28,7 @@ export type Stage = 'parse' | 'unroll' | 'check' | 'ir' | 'wasm';
 export interface CompileOptions {
   /** chunk name used in messages (usually the script's file name) */
   file: string;
-  /** default per-packet fuel written into the module (the host may change `fuel_limit`) */
+  /** default per-packet fuel written into the module, 1 to 2^31 − 1 (the host may change `fuel_limit`) */
   fuel?: number;
   /** binaryen optimize level 0-3 (default 3) */
   optimize?: number;
@@ -201,6 +203,11 @@ export function checkScript(source: string, options: { file: string }): CheckScr
 }
 
 export async function compile(source: string, options: CompileOptions): Promise<CompileResult> {
+  // a larger budget would wrap in the i32 global, not run longer
+  const fuel = options.fuel;
+  if (fuel !== undefined && (!Number.isInteger(fuel) || fuel < 1 || fuel > MAX_FUEL)) {
+    throw new RangeError(`fuel must be an integer from 1 to ${MAX_FUEL}, not ${fuel}`);
+  }
   const stop = options.stopAfter ?? 'wasm';
   const r = front(source, options.file, stop === 'wasm' ? 'ir' : stop);
   if (failed(r)) return r;

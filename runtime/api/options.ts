@@ -59,13 +59,36 @@ export interface ResolvedFilterOptions {
   keepErrors: number;
 }
 
-const MAX_FUEL = 0x7fffffff;
+/**
+ * Largest per-call fuel: 2^31 − 1 steps. The compiled module's `fuel_limit`
+ * is an i32 global (docs/ABI.md), so hosts written from the ABI keep working,
+ * and 2^31 steps are already seconds of one packet's time.
+ */
+export const MAX_FUEL = 0x7fffffff;
+const FUEL_RANGE = `an integer from 1 to ${MAX_FUEL}`;
 const MIN_MEMORY = 64 * 1024;
 const MAX_MEMORY = 4 * 1024 * 1024 * 1024;
 const KNOWN = new Set(['engine', 'fuel', 'memoryBytes', 'onError', 'layer', 'linkType', 'name', 'keepErrors']);
 
 function isInt(v: unknown, min: number, max: number): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+}
+
+/** The fuel option's value (default 1,000,000), checked: the one place both the library and the CLI validate it. */
+export function checkFuel(value: unknown): number {
+  const fuel = value ?? 1_000_000;
+  if (!isInt(fuel, 1, MAX_FUEL)) throw new OptionsError('fuel', fuel, FUEL_RANGE);
+  return fuel;
+}
+
+/**
+ * Fuel written as text (`--fuel N`): decimal digits only, read exactly, so
+ * `1.5`, `1e6` and `9007199254740993` (a double would read it as ...992) are
+ * refused rather than rounded or wrapped.
+ */
+export function parseFuel(text: string): number {
+  if (!/^[0-9]+$/.test(text) || BigInt(text) > BigInt(MAX_FUEL)) throw new OptionsError('fuel', text, FUEL_RANGE);
+  return checkFuel(Number(text));
 }
 
 /** Checks every option and fills in the defaults; throws OptionsError. */
@@ -78,8 +101,7 @@ export function resolveFilterOptions(options: FilterOptions | undefined): Resolv
   const o = options;
   const engine = o.engine ?? 'auto';
   if (engine !== 'auto' && engine !== 'wasm' && engine !== 'lua') throw new OptionsError('engine', engine, "'auto', 'wasm' or 'lua'");
-  const fuel = o.fuel ?? 1_000_000;
-  if (!isInt(fuel, 1, MAX_FUEL)) throw new OptionsError('fuel', fuel, 'an integer in 1..2147483647');
+  const fuel = checkFuel(o.fuel);
   const memoryBytes = o.memoryBytes ?? 64 * 1024 * 1024;
   if (!isInt(memoryBytes, MIN_MEMORY, MAX_MEMORY)) throw new OptionsError('memoryBytes', memoryBytes, 'an integer in 65536..4294967296');
   const onError = o.onError ?? 'drop';
@@ -118,8 +140,7 @@ export function resolveCompileOptions(options: CompileFilterOptions | undefined)
   if (typeof o !== 'object') throw new OptionsError('options', o, 'an object');
   const engine = o.engine ?? 'auto';
   if (engine !== 'auto' && engine !== 'wasm') throw new OptionsError('engine', engine, "'auto' or 'wasm'");
-  const fuel = o.fuel ?? 1_000_000;
-  if (!isInt(fuel, 1, MAX_FUEL)) throw new OptionsError('fuel', fuel, 'an integer in 1..2147483647');
+  const fuel = checkFuel(o.fuel);
   const optimize = o.optimize ?? 3;
   if (!isInt(optimize, 0, 3)) throw new OptionsError('optimize', optimize, 'an integer in 0..3');
   const name = o.name ?? 'filter.lua';
