@@ -1,10 +1,14 @@
 // Pass 3c: calls in lower.ts — view methods (layout, segment), script
 // functions (and pcall of them), and the builtins the subset compiles.
+// In a script whose calls may nest deeper than MAX_CALL_DEPTH (callgraph.ts)
+// every call of a script function counts in the global CALL_DEPTH; one past
+// the limit is the error STACK_OVERFLOW at the call (docs/SEMANTICS.md).
 import type * as L from 'luaparse';
 import type { Ann } from './check-result.js';
 import { NIL_VIEW, wtypes, type Val } from './lower-base.js';
 import type { Lowerer } from './lower.js';
-import { type Expr, cond, i64, not } from './ir.js';
+import { type Expr, type Stmt, bin, cond, i32, i64, not } from './ir.js';
+import { MAX_CALL_DEPTH, STACK_OVERFLOW } from './callgraph.js';
 import { callArgs } from './parse.js';
 import { FLOAT, INT, constTy, repOf } from './types.js';
 import { lowerArith } from './lower-ops.js';
@@ -32,10 +36,12 @@ export function lowerCall(l: Lowerer, e: L.CallExpression | L.TableCallExpressio
     const dst = wtypes(rep).map((w) => l.temp(w, 'r'));
     if (pcall) {
       const status = l.temp('i32', 'ok');
-      l.out.push({ k: 'call', fn: l.fnName(f), args: argExprs, dst, status });
+      const call: Stmt = { k: 'call', fn: l.fnName(f), args: argExprs, dst, status };
+      l.out.push(...(l.countDepth ? countedPcall(l, call, status) : [call]));
       return { rep: 'bool', e: { k: 'get', l: status, ty: 'i32' }, ty: a.ty };
     }
-    l.out.push({ k: 'call', fn: l.fnName(f), args: argExprs, dst });
+    const call: Stmt = { k: 'call', fn: l.fnName(f), args: argExprs, dst };
+    l.out.push(...(l.countDepth ? counted(l, e, call) : [call]));
     if (f.extraRet.length) { const extra = loadExtraReturns(l, f); l.extraVals = () => extra; }
     return l.fromLocals(f.retTy, rep, dst);
   }
@@ -72,4 +78,33 @@ export function lowerCall(l: Lowerer, e: L.CallExpression | L.TableCallExpressio
   }
   l.reason(e, `call to ${name ?? 'an unknown function'}`);
   return { rep: 'none', ty: a.ty };
+}
+
+/** The Wasm global counting the script's calls in progress. */
+export const CALL_DEPTH = 'call_depth';
+const depth: Expr = { k: 'gget', g: CALL_DEPTH, ty: 'i32' };
+
+/**
+ * A call one level deeper: past the limit, the error at `at`. An error
+ * returns past the decrement; whatever catches it (pcall, or the next
+ * packet) sets the depth back.
+ */
+function counted(l: Lowerer, at: L.Node, call: Stmt): Stmt[] {
+  return [
+    { k: 'gset', g: CALL_DEPTH, e: bin('i32.add', depth, i32(1)) },
+    { k: 'if', c: bin('i32.gt_s', depth, i32(MAX_CALL_DEPTH)), t: [{ k: 'error', site: l.site(at, STACK_OVERFLOW) }], f: [] },
+    call,
+    { k: 'gset', g: CALL_DEPTH, e: bin('i32.sub', depth, i32(1)) },
+  ];
+}
+
+/** pcall(f): one past the limit is an error pcall catches (status false); the depth is restored either way. */
+function countedPcall(l: Lowerer, call: Stmt, status: number): Stmt[] {
+  const saved = l.temp('i32', 'depth');
+  return [
+    { k: 'set', l: saved, e: depth },
+    { k: 'if', c: bin('i32.ge_s', depth, i32(MAX_CALL_DEPTH)), t: [{ k: 'set', l: status, e: i32(0) }],
+      f: [{ k: 'gset', g: CALL_DEPTH, e: bin('i32.add', depth, i32(1)) }, call] },
+    { k: 'gset', g: CALL_DEPTH, e: { k: 'get', l: saved, ty: 'i32' } },
+  ];
 }

@@ -19,7 +19,8 @@ import { ConstPool } from './strings/layout.js';
 import { constStr, lowerConcat, lowerStrLen, type IRPattern } from './strings/lower.js';
 import { lowerBlock, lowerStmt } from './lower-stmt.js';
 import { helperFuncs } from './lower-helpers.js';
-import { recursiveFns } from './callgraph.js';
+import { MAX_CALL_DEPTH, nestsDeeper, recursiveFns } from './callgraph.js';
+import { CALL_DEPTH } from './lower-call.js';
 import { factsOf, withFacts } from './lower-facts.js';
 import { lowerSegment, lowerTableIndex, readField } from './lower-view.js';
 import { storeExtraReturns } from './lower-returns.js';
@@ -70,6 +71,8 @@ export class Lowerer {
   lens = new Map<Var, number>();
   assignLog: Var[] = [];
   recursive = new Set<FnInfo>();
+  /** whether calls may nest deeper than MAX_CALL_DEPTH, so that each call counts its depth (lower-call.ts) */
+  countDepth = false;
   /** locals of the current function that are set once (never-reassigned variables) */
   stable = new Set<number>();
   /** runtime helpers the code calls (lower-helpers.ts) */
@@ -114,6 +117,8 @@ export class Lowerer {
       }
     }
     this.recursive = recursiveFns(this.c);
+    this.countDepth = nestsDeeper(this.c, MAX_CALL_DEPTH);
+    if (this.countDepth) this.globals.push({ name: CALL_DEPTH, ty: 'i32', init: i32(0) });
     for (const f of this.c.fns) this.lowerFn(f);
     const filter = this.c.filter!;
     // entry point for the batch loop: (view, time) -> truthiness
@@ -123,6 +128,8 @@ export class Lowerer {
     const host: Val[] = [{ rep: 'view', e: { k: 'get', l: 0, ty: 'i64' }, ty: { m: VIEW } }, { rep: 'int', e: { k: 'get', l: 1, ty: 'i64' }, ty: { m: INT } }];
     const args = filter.params.flatMap((p, i) => this.exprsOf(this.coerce(host[i] ?? { rep: 'none', ty: constTy({ k: 'nil' }) }, p.ty)));
     this.out.push({ k: 'call', fn: this.fnName(filter), args, dst });
+    // a packet starts at depth 0 (even after a trap left the count behind)
+    if (this.countDepth) this.out.unshift({ k: 'gset', g: CALL_DEPTH, e: i32(0) });
     const rv = this.fromLocals(filter.retTy, fr, dst);
     this.out.push({ k: 'ret', e: [this.truthy(rv)] });
     this.endFn();
@@ -166,6 +173,7 @@ export class Lowerer {
     }
     // loops pay at their back edges, so only a call that may recurse needs fuel
     if (!isMain && this.recursive.has(f)) this.out.push({ k: 'fuel', site: this.site(f.node, FUEL_MESSAGE) });
+    if (isMain && this.countDepth) this.out.push({ k: 'gset', g: CALL_DEPTH, e: i32(0) });
     const body = f.node.body as L.Statement[];
     this.block(body);
     if (!isMain) {
