@@ -21,6 +21,7 @@
 import { DEFAULT_LIMITS, ERROR, type Filter, type FilterError, type FilterLimits, type PacketBatch } from './filter.js';
 import { DATA_LIB_LUA } from './data-lib.js';
 import { ScriptError } from '../errors.js';
+import { MAX_CALL_DEPTH, countedSource } from './call-depth.js';
 import { LUA_OK, LUA_TSTRING, loadLuaModule, type LuaApi, type LuaModule, type LuaState, type Ptr } from './lua-raw.js';
 import { LuaMessages } from './position.js';
 
@@ -31,7 +32,7 @@ const TS_BYTES = 8; // i64 nanoseconds since the Unix epoch: filter's second arg
 // Runs once per state. Arguments: data library source, print writer (a C
 // function), fuel, chunk name, script source. Returns run, errkind, errmsg.
 const RUNTIME_LUA = String.raw`
-local datasrc, write, fuel, chunkname, src, maxbatch, setcap = ...
+local datasrc, write, fuel, chunkname, src, maxbatch, setcap, maxdepth = ...
 local G = _G
 local load, pcall, type, tostring, rawget, setmetatable, error, select, next, ipairs =
   load, pcall, type, tostring, rawget, setmetatable, error, select, next, ipairs
@@ -39,6 +40,17 @@ local sethook, getinfo, dgetmetatable = debug.sethook, debug.getinfo, debug.getm
 local unpack, pack, char, sub, rep = string.unpack, string.pack, string.char, string.sub, string.rep
 local concat, tunpack = table.concat, table.unpack
 local format, match = string.format, string.match
+
+-- call depth (docs/SEMANTICS.md, "Call depth"): maxdepth > 0 when the
+-- script was rewritten to count its calls (runtime/engine/call-depth.ts).
+-- Its first line hands over the count's getter and setter; an error unwinds
+-- calls without counting them back, so what catches it sets the count back:
+-- pcall, xpcall, and each packet.
+local getdepth, setdepth = function() return 0 end, function() end
+local function restore(d, ...)
+  setdepth(d)
+  return ...
+end
 
 local data, internal = load(datasrc, '=data', 't')()
 local S, O, N, LAY, VIEW = internal.S, internal.O, internal.N, internal.LAY, internal.VIEW
@@ -88,17 +100,20 @@ end
 -- handler that loops could never be stopped. This xpcall calls the handler
 -- after unwinding, under the hook like any script code (scripts have no
 -- debug.traceback, so nothing observable is lost).
-local function xpret(msgh, ok, ...)
+local function xpret(d, msgh, ok, ...)
+  setdepth(d)
   if ok then return true, ... end
   local _, r = pcall(msgh, (...))
+  setdepth(d)
   return false, r
 end
 env.xpcall = function(f, msgh, ...)
   if type(msgh) ~= 'function' then
     error("bad argument #2 to 'xpcall' (function expected, got " .. type(msgh) .. ')', 2)
   end
-  return xpret(msgh, pcall(f, ...))
+  return xpret(getdepth(), msgh, pcall(f, ...))
 end
+if maxdepth > 0 then env.pcall = function(f, ...) return restore(getdepth(), pcall(f, ...)) end end
 env.require = function(name)
   if name == 'data' then return data end
   error("module '" .. tostring(name) .. "' not found (filters can require only 'data')", 2)
@@ -143,6 +158,23 @@ local function fuelhook()
     end
   end
   error(fuelmsg, 0)
+end
+
+if maxdepth > 0 then
+  local overflow = format('stack overflow (more than %d nested calls)', maxdepth)
+  env.__luapf = {
+    -- called by the function entered one call too deep: the error is at the script's call
+    -- (level 3, or above a library function that called it: pcall, gsub, a metamethod)
+    overflow = function()
+      for lvl = 3, 200 do
+        local a = getinfo(lvl, 'Sl')
+        if a == nil then break end
+        if a.source == chunksrc and a.currentline > 0 then error(chunkid .. ':' .. a.currentline .. ': ' .. overflow, 0) end
+      end
+      error(overflow, 0)
+    end,
+    register = function(get, set) getdepth, setdepth = get, set end,
+  }
 end
 
 local function refuel()
@@ -198,6 +230,7 @@ local function loop(bytes, i, n, off)
     cur, curoff = j, off
     budget = fuel
     if exhausted then exhausted = false; sethook(fuelhook, '', K) end
+    if maxdepth > 0 then setdepth(-1) end   -- filter, called here, is depth 0
     local len = lens[j]
     local f = env.filter
     local r = f(setmetatable({ [S] = bytes, [O] = off, [N] = len, [LAY] = false }, VIEW), (unpack('<i8', tsmeta, 8 * j - 7)))
@@ -284,6 +317,12 @@ interface MemState {
 export interface LuaFilterOptions {
   /** where print() output goes (default: process.stderr) */
   print?: (bytes: Uint8Array) => void;
+  /**
+   * count the script's nested calls (docs/SEMANTICS.md, "Call depth"); default: when it may nest
+   * them deeper than MAX_CALL_DEPTH (call-depth.ts). true: always (to measure the cost); false:
+   * never, the script runs as written.
+   */
+  countDepth?: boolean;
 }
 
 /** Bytes of a script or name: latin1 when every code unit fits a byte, else UTF-8. */
@@ -529,12 +568,15 @@ export async function createLuaFilter(
     // the runtime itself is not charged: the cap starts counting at the script
     mem.base = mem.used + 64 * 1024;
     mem.limit = mem.base + lim.memoryBytes;
-    const srcBytes = toBytes(source);
+    // a script that may nest its calls too deep runs rewritten to count them (same lines)
+    const counted = options.countDepth === false ? undefined : countedSource(source, options.countDepth === true);
+    const srcBytes = toBytes(counted ?? source);
     mem.limit += srcBytes.length;
     pushBytes(api, mod, L, srcBytes);
     api.lua_pushnumber(L, MAX_BATCH);
     api.lua_pushcclosure(L, setcapPtr, 0);
-    const status = api.lua_pcallk(L, 7, 3, 0, 0, 0);
+    api.lua_pushnumber(L, counted === undefined ? 0 : MAX_CALL_DEPTH);
+    const status = api.lua_pcallk(L, 8, 3, 0, 0, 0);
     if (status !== LUA_OK) {
       const raw = api.lua_type(L, -1) === LUA_TSTRING ? readTop(mod, L, scratch) : 'unknown error';
       throw new ScriptError('load', chunkName, undefined, undefined, `cannot start the Lua runtime: ${raw}`);
