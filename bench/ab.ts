@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { compile, type CompileOptions } from '../compiler/index.js';
-import type { BenchResult } from '../runtime/bench/measure.js';
+import { memoryFor, type BenchResult } from '../runtime/bench/measure.js';
 import { WasmFilter } from '../runtime/engine/wasm.js';
 import { benchCaptures, REPO_ROOT } from './captures.js';
 import { interleaved } from './interleave.js';
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   const cells: { capture: string; packets: number; results: (BenchResult & { label: string; options: VariantOptions; vsFirst: number })[] }[] = [];
   for (const set of benchCaptures(o.captures, o.scale)) {
     process.stderr.write(`${basename(o.filter)} × ${set.name}: ${o.variants.length} variants × ${o.variants.length} setup orders × ${o.rounds} rounds ...\n`);
-    const memoryBytes = set.bytes.length + set.count * 20 + (64 << 20);
+    const memoryBytes = memoryFor(set);
     const byLabel = await interleaved(set, o.variants.map(([label], k) => ({ label, make: async () => new WasmFilter(modules[k]!, { memoryBytes }) })),
       { rounds: o.rounds, sampleSeconds: o.seconds, warmupSeconds: 0.3 });
     const base = byLabel[o.variants[0]![0]]!.medianMpps;

@@ -6,13 +6,14 @@
 // ../shared/bench/README.md with luapf's figures beside the reference ones.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { benchFilter, packetSetFromRecords, type BenchResult, type PacketSet } from '../runtime/bench/measure.js';
+import { benchFilter, memoryFor, packetSetFromRecords, type BenchResult, type PacketSet } from '../runtime/bench/measure.js';
 import { benchCaptures, CAPTURE_NAMES, REPO_ROOT as root, SHARED as shared } from './captures.js';
 import { interleaved } from './interleave.js';
 import { syntheticTraffic } from '../runtime/bench/traffic.js';
 import { ACCEPT, REJECT, type Filter, type FilterError, type PacketBatch } from '../runtime/engine/filter.js';
 import { loadEngine } from '../runtime/engine/load.js';
 import { compile } from '../compiler/index.js';
+import { ABI_VERSION, SECTION_NAME } from '../compiler/abi.js';
 import { WasmFilter, readModuleInfo } from '../runtime/engine/wasm.js';
 import { BASELINE_NAMES, TS_BASELINES, baselineWat, type PacketCheck } from './baselines.js';
 import { PAYLOAD_BASELINES } from './payload-baselines.js';
@@ -87,8 +88,8 @@ async function baselineModule(name: string, prefetch: number): Promise<Uint8Arra
   const module = binaryen.parseText(baselineWat(name, prefetch));
   // New binaryen modules enable no features; the ABI exports mutable globals.
   module.setFeatures(binaryen.Features.MutableGlobals);
-  const info = { abi: 1, compiler: 'hand-written', source: `${name}.wat`, sourceHash: '', options: {}, memory: { minPages: 1 }, errors: [] };
-  module.addCustomSection('luapf', new TextEncoder().encode(JSON.stringify(info)));
+  const info = { abi: ABI_VERSION, compiler: 'hand-written', source: `${name}.wat`, sourceHash: '', options: {}, memory: { minPages: 1 }, errors: [] };
+  module.addCustomSection(SECTION_NAME, new TextEncoder().encode(JSON.stringify(info)));
   if (!module.validate()) throw new Error(`baseline ${name} does not validate`);
   const bytes = module.emitBinary();
   module.dispose();
@@ -161,8 +162,7 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const sets = benchCaptures(o.captures, o.scale);
   const cells: Cell[] = [];
-  const memoryFor = (list: PacketSet[]) => Math.max(...list.map((s) => s.bytes.length + s.count * 20)) + (64 << 20);
-  const memoryBytes = memoryFor(sets);
+  const memoryBytes = memoryFor(...sets);
   for (const name of o.filters) {
     const path = join(shared, 'bench', 'filters', `${name}.lua`);
     // the hand-written loop prefetches as far ahead as the compiled one
@@ -181,7 +181,7 @@ async function main(): Promise<void> {
   }
   // Payload filters: the captures above have little payload of interest, so the built-in mix is added.
   const payloadSets = o.payload.length > 0 ? [packetSetFromRecords('synthetic-mix', syntheticTraffic()), ...sets] : [];
-  const payloadMemory = payloadSets.length > 0 ? memoryFor(payloadSets) : 0;
+  const payloadMemory = payloadSets.length > 0 ? memoryFor(...payloadSets) : 0;
   for (const name of o.payload) {
     const entry = PAYLOAD_BASELINES[name];
     if (!entry) throw new Error(`unknown payload filter ${name} (known: ${Object.keys(PAYLOAD_BASELINES).join(', ')})`);

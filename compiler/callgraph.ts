@@ -1,21 +1,10 @@
 // The call graph of a checked script: which functions may recurse. Only
 // those pay fuel per call (docs/ABI.md); loops pay at their back edges, so a
 // script without recursion needs no per-call fuel at all. Likewise only a
-// script whose calls may nest deeper than MAX_CALL_DEPTH counts its calls
-// (docs/SEMANTICS.md, "Call depth").
+// script whose calls may nest deeper than MAX_CALL_DEPTH (abi.ts) counts its
+// calls (docs/SEMANTICS.md, "Call depth").
 import type * as L from 'luaparse';
 import type { CheckResult, FnInfo } from './check-result.js';
-
-/**
- * Most calls of the script's own functions in progress at once (filter or
- * the main chunk, called by the host, not counted); one more is the error
- * STACK_OVERFLOW. runtime/engine/ says the same for the interpreter
- * (test/call-depth.test.ts holds the two equal). Below Lua's C-stack limit
- * of 200 (LUAI_MAXCCALLS), which recursion through pcall meets in the
- * interpreter one level per call: the runtime itself holds 2 or 3 of them.
- */
-export const MAX_CALL_DEPTH = 150;
-export const STACK_OVERFLOW = `stack overflow (more than ${MAX_CALL_DEPTH} nested calls)`;
 
 /** Each function's callees (calls and pcalls of script functions in its own body). */
 function callGraph(c: CheckResult): Map<FnInfo, Set<FnInfo>> {

@@ -1,5 +1,8 @@
 // Pass 4: typed IR → Binaryen module, per docs/ABI.md. binaryen is passed
 // in by index.ts, which loads it lazily.
+import {
+  DESCRIPTOR_BYTES, DESCRIPTOR_LENGTH, DESCRIPTOR_OFFSET, DESCRIPTOR_TIME, MAX_PAGES, PAGE_BYTES, SECTION_NAME, VERDICT_BYTES, VERDICT_ERROR,
+} from './abi.js';
 import { isBool, typeOf, type Expr, type IRFunc, type IRModule, type Stmt, type WType } from './ir.js';
 import { emitPatternMatcher } from './patterns/index.js';
 import { CONST_BASE, stringMemory } from './strings/layout.js';
@@ -8,6 +11,13 @@ import { tableMemory } from './tables/layout.js';
 import { emitTableRuntime } from './tables/runtime.js';
 
 type B = typeof import('binaryen').default;
+
+// The `err` global holds site + ERR_BIAS, so that 0 means no error; the verdict word is VERDICT_ERROR + site.
+const ERR_BIAS = 1;
+const ERR_TO_VERDICT = VERDICT_ERROR - ERR_BIAS;
+const DESCRIPTOR_SHIFT = Math.log2(DESCRIPTOR_BYTES);
+const VERDICT_SHIFT = Math.log2(VERDICT_BYTES);
+const PAGE_SHIFT = Math.log2(PAGE_BYTES);
 type M = InstanceType<B['Module']>;
 
 export interface CodegenOptions {
@@ -54,10 +64,10 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
     // mutable tables: their region follows the string memory
     const tmem = ir.tables ? tableMemory(smem ? smem.heapBase : CONST_BASE, ir.tables.count, opts.tableBytes) : null;
     const heapBase = tmem ? tmem.end : smem ? smem.heapBase : 0;
-    const minPages = Math.max(1, Math.ceil(heapBase / 65536));
+    const minPages = Math.max(1, Math.ceil(heapBase / PAGE_BYTES));
     const segments = smem && smem.constants.length
       ? [{ offset: m.i32.const(CONST_BASE), data: smem.constants, passive: false }] : [];
-    m.setMemory(minPages, 65536, null, segments, false, false, 'memory');
+    m.setMemory(minPages, MAX_PAGES, null, segments, false, false, 'memory');
     m.addMemoryImport('memory', 'env', 'memory');
     const wt = (t: WType) => (t === 'i32' ? binaryen.i32 : t === 'i64' ? binaryen.i64 : binaryen.f64);
     const konst = (t: WType, v: number | bigint) => {
@@ -176,7 +186,7 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
           if (s.e.length === 0) return m.return();
           if (s.e.length === 2) return m.block(null, [m.global.set('rtag', expr(s.e[0]!)), m.return(expr(s.e[1]!))], binaryen.none);
           return m.return(expr(s.e[0]!));
-        case 'error': return m.block(null, [m.global.set('err', m.i32.const(s.site + 1)), zeroRet()], binaryen.none);
+        case 'error': return m.block(null, [m.global.set('err', m.i32.const(s.site + ERR_BIAS)), zeroRet()], binaryen.none);
         case 'fuel': {
           const dec = m.global.set('fuel', m.i32.sub(m.global.get('fuel', binaryen.i32), m.i32.const(1)));
           return m.block(null, [dec, m.if(m.i32.lt_s(m.global.get('fuel', binaryen.i32), m.i32.const(0)), stmt({ k: 'error', site: s.site }))], binaryen.none);
@@ -212,7 +222,7 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
 
     // init(): runs the main chunk once
     const g32 = (n: string) => m.global.get(n, binaryen.i32);
-    const errVerdict = () => m.select(g32('err'), m.i32.add(g32('err'), m.i32.const(1)), m.i32.const(0));
+    const errVerdict = () => m.select(g32('err'), m.i32.add(g32('err'), m.i32.const(ERR_TO_VERDICT)), m.i32.const(0));
     m.addFunction('init', binaryen.none, binaryen.i32, [], m.block(null, [
       m.global.set('err', m.i32.const(0)),
       ...resetArena(),
@@ -232,15 +242,16 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
     const k = opts.prefetch;
     const touchAhead = k > 0 ? [
       m.local.set(AHEAD, m.i32.add(l32(DESCS), m.i32.shl(m.select(m.i32.lt_u(m.i32.add(l32(I), m.i32.const(k)), l32(COUNT)),
-        m.i32.add(l32(I), m.i32.const(k)), m.i32.sub(l32(COUNT), m.i32.const(1))), m.i32.const(4)))),
-      m.if(m.i32.and(m.i32.ne(m.i32.load(4, 4, l32(AHEAD)), m.i32.const(0)),
-        m.i32.lt_u(m.i32.shr_u(m.i32.load(0, 4, l32(AHEAD)), m.i32.const(16)), m.memory.size('memory'))),
-      m.drop(m.i32.load8_u(0, 1, m.i32.load(0, 4, l32(AHEAD))))),
+        m.i32.add(l32(I), m.i32.const(k)), m.i32.sub(l32(COUNT), m.i32.const(1))), m.i32.const(DESCRIPTOR_SHIFT)))),
+      m.if(m.i32.and(m.i32.ne(m.i32.load(DESCRIPTOR_LENGTH, 4, l32(AHEAD)), m.i32.const(0)),
+        m.i32.lt_u(m.i32.shr_u(m.i32.load(DESCRIPTOR_OFFSET, 4, l32(AHEAD)), m.i32.const(PAGE_SHIFT)), m.memory.size('memory'))),
+      m.drop(m.i32.load8_u(0, 1, m.i32.load(DESCRIPTOR_OFFSET, 4, l32(AHEAD))))),
     ] : [];
     // the view (offset << 32 | length) is the descriptor's first 8 bytes rotated. Not
     // or(shl(load offset), load length): binaryen 132 turns that length load into a
-    // sign-extending one, which breaks lengths of 2^31 and more (test/abi.test.ts)
-    const view = m.i64.rotl(m.i64.load(0, 8, l32(D)), konst('i64', 32n));
+    // sign-extending one, which breaks lengths of 2^31 and more (test/abi.test.ts). The
+    // rotation relies on DESCRIPTOR_OFFSET 0 and DESCRIPTOR_LENGTH 4 (little-endian).
+    const view = m.i64.rotl(m.i64.load(DESCRIPTOR_OFFSET, 8, l32(D)), konst('i64', 32n));
     m.addFunction('filter_batch', binaryen.createType([binaryen.i32, binaryen.i32, binaryen.i32]), binaryen.i32,
       [binaryen.i32, binaryen.i32, binaryen.i32, binaryen.i32], m.block(null, [
         m.local.set(I, m.i32.const(0)),
@@ -251,10 +262,10 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
           // a filter that cannot fail (no error site, no fuel point) needs neither fuel nor the error word
           ...(filterFails ? [m.global.set('fuel', g32('fuel_limit')), m.global.set('err', m.i32.const(0))] : []),
           ...resetArena(),
-          m.local.set(D, m.i32.add(l32(DESCS), m.i32.shl(l32(I), m.i32.const(4)))),
-          m.local.set(R, m.call(ir.filter, [view, ir.time ? m.i64.load(8, 8, l32(D)) : konst('i64', 0n)], binaryen.i32)),
-          m.i32.store(0, 4, m.i32.add(l32(VERD), m.i32.shl(l32(I), m.i32.const(2))),
-            filterFails ? m.select(g32('err'), m.i32.add(g32('err'), m.i32.const(1)), l32(R)) : l32(R)),
+          m.local.set(D, m.i32.add(l32(DESCS), m.i32.shl(l32(I), m.i32.const(DESCRIPTOR_SHIFT)))),
+          m.local.set(R, m.call(ir.filter, [view, ir.time ? m.i64.load(DESCRIPTOR_TIME, 8, l32(D)) : konst('i64', 0n)], binaryen.i32)),
+          m.i32.store(0, 4, m.i32.add(l32(VERD), m.i32.shl(l32(I), m.i32.const(VERDICT_SHIFT))),
+            filterFails ? m.select(g32('err'), m.i32.add(g32('err'), m.i32.const(ERR_TO_VERDICT)), l32(R)) : l32(R)),
           m.local.set(I, m.i32.add(l32(I), m.i32.const(1))),
           m.br('next'),
         ], binaryen.none))]),
@@ -278,7 +289,7 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
       m.optimize();
     }
     const section = { ...opts.section, features, memory: tmem ? { minPages, tableBytes: tmem.bytes } : { minPages } };
-    m.addCustomSection('luapf', new TextEncoder().encode(JSON.stringify(section)));
+    m.addCustomSection(SECTION_NAME, new TextEncoder().encode(JSON.stringify(section)));
     const wasm = m.emitBinary();
     return { wasm, wat: opts.wantText ? m.emitText() : undefined, minPages };
   } finally {

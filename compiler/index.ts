@@ -3,6 +3,8 @@
 // `stopAfter` returns after any of them with that pass's output as text
 // (`luapf compile --dump STAGE`). binaryen is imported only when the chain
 // reaches codegen, so checkScript and the dumps before it stay cheap.
+import { ABI_VERSION, MAX_FUEL, MAX_PREFETCH } from './abi.js';
+import { VERSION } from '../runtime/version.js';
 import { createHash } from 'node:crypto';
 import type { CheckResult, Reason } from './check-result.js';
 import { check } from './check.js';
@@ -15,10 +17,9 @@ import { NIL, tyName } from './types.js';
 
 export { parse, formatError, type SourceError, type Reason };
 
-export const ABI_VERSION = 1;
-/** Largest `fuel`: the module's fuel_limit is an i32 global (docs/ABI.md). */
-export const MAX_FUEL = 0x7fffffff;
-export const COMPILER_VERSION = 'luapf 0.1.0';
+export { ABI_VERSION };
+/** what a module's custom section says made it */
+export const COMPILER_VERSION = `luapf ${VERSION}`;
 /** packets ahead the batch loop touches when the script reads at packet-computed offsets (why: docs/ABI.md) */
 const DEFAULT_PREFETCH = 16;
 
@@ -156,7 +157,7 @@ async function codegenPass(source: string, ir: IRModule, options: CompileOptions
   const optimize = options.optimize ?? 3;
   const shrink = options.shrink ?? 0;
   const prefetch = options.prefetch ?? (ir.dependentReads ? DEFAULT_PREFETCH : 0);
-  if (!Number.isInteger(prefetch) || prefetch < 0 || prefetch > 65535) throw new RangeError(`prefetch must be an integer from 0 to 65535, not ${prefetch}`);
+  if (!Number.isInteger(prefetch) || prefetch < 0 || prefetch > MAX_PREFETCH) throw new RangeError(`prefetch must be an integer from 0 to ${MAX_PREFETCH}, not ${prefetch}`);
   const section = {
     abi: ABI_VERSION, compiler: COMPILER_VERSION, source: options.file,
     sourceHash: 'sha256:' + createHash('sha256').update(Buffer.from(source, 'latin1')).digest('hex'),

@@ -13,7 +13,7 @@ export type Val =
   | { rep: 'dyn'; tag: Expr; val: Expr; ty: Ty };
 
 /** nil in the 'view' representation (a data view or a string): no view has all 64 bits set */
-export const NIL_VIEW = -1n;
+export { NIL_VIEW } from './abi.js';
 
 /** the error of a packet that ran out of fuel (index.ts appends the count to it in the module's section) */
 export const FUEL_MESSAGE = 'fuel exhausted';

@@ -2,13 +2,13 @@
 // functions (and pcall of them), and the builtins the subset compiles.
 // In a script whose calls may nest deeper than MAX_CALL_DEPTH (callgraph.ts)
 // every call of a script function counts in the global CALL_DEPTH; one past
-// the limit is the error STACK_OVERFLOW at the call (docs/SEMANTICS.md).
+// the limit is the error CALL_DEPTH_MESSAGE at the call (docs/SEMANTICS.md).
 import type * as L from 'luaparse';
 import type { Ann } from './check-result.js';
 import { NIL_VIEW, wtypes, type Val } from './lower-base.js';
 import type { Lowerer } from './lower.js';
 import { type Expr, type Stmt, bin, cond, i32, i64, not } from './ir.js';
-import { MAX_CALL_DEPTH, STACK_OVERFLOW } from './callgraph.js';
+import { CALL_DEPTH_MESSAGE, MAX_CALL_DEPTH } from './abi.js';
 import { callArgs } from './parse.js';
 import { FLOAT, INT, constTy, repOf } from './types.js';
 import { lowerArith } from './lower-ops.js';
@@ -92,7 +92,7 @@ const depth: Expr = { k: 'gget', g: CALL_DEPTH, ty: 'i32' };
 function counted(l: Lowerer, at: L.Node, call: Stmt): Stmt[] {
   return [
     { k: 'gset', g: CALL_DEPTH, e: bin('i32.add', depth, i32(1)) },
-    { k: 'if', c: bin('i32.gt_s', depth, i32(MAX_CALL_DEPTH)), t: [{ k: 'error', site: l.site(at, STACK_OVERFLOW) }], f: [] },
+    { k: 'if', c: bin('i32.gt_s', depth, i32(MAX_CALL_DEPTH)), t: [{ k: 'error', site: l.site(at, CALL_DEPTH_MESSAGE) }], f: [] },
     call,
     { k: 'gset', g: CALL_DEPTH, e: bin('i32.sub', depth, i32(1)) },
   ];

@@ -14,8 +14,6 @@ export {
   PacketFilter,
   /** A filter call that failed for one packet, with the script's file:line:col. */
   FilterRuntimeError,
-  /** The bytes a filter sees as `pkt` for a capture record. */
-  networkPacket,
   /** What match and matchBatch take: bare bytes or a record. */
   type PacketInput,
   /** A packet with its capture context (link type, timestamp). */
@@ -104,11 +102,14 @@ export {
   ModuleFormatError,
   /** The compiled script's main chunk failed while the module was instantiated. */
   ModuleInitError,
-  /** The ABI version this runtime speaks (docs/ABI.md). */
-  ABI_VERSION,
   /** A compiled module's self-description (its `luapf` custom section). */
   type ModuleInfo,
 } from './engine/wasm.js';
+
+export {
+  /** The ABI version this runtime speaks (docs/ABI.md). */
+  ABI_VERSION,
+} from '../compiler/abi.js';
 
 export {
   /** A link type that layer 3 cannot strip. */
@@ -117,6 +118,8 @@ export {
   LINKTYPE,
   /** The name of a LINKTYPE_* number. */
   linkTypeName,
+  /** The bytes a filter sees as `pkt` for a capture record. */
+  networkPacket,
   /** 3: pkt is the network-layer packet; 2: the whole frame. */
   type Layer,
 } from './capture/link.js';
@@ -129,4 +132,4 @@ export type {
 export type {
   /** The verdict of a failed filter call: 'drop' or 'pass'. */
   OnError,
-} from './run/run.js';
+} from './run/verdicts.js';

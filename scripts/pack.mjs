@@ -4,14 +4,14 @@
 // no sources to build, and npm 11 warns about every dependency that has a
 // prepare script ("install scripts not yet covered by allowScripts") even
 // when the script would do nothing; so the packed package.json leaves it out.
-//   prepack:  build dist/ when the sources are here, then save package.json
+//   prepack:  build dist/ afresh when the sources are here, then save package.json
 //             aside (package.json.prepack, not packed) and remove
 //             scripts.prepare from it;
 //   postpack: put the saved package.json back.
 // A prepack after an interrupted pack restores the saved copy first, so the
 // original is never lost.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const MANIFEST = 'package.json';
@@ -25,6 +25,8 @@ const step = process.argv[2];
 if (step === 'prepack') {
   restore();
   if (existsSync('runtime/index.ts')) {
+    // a fresh dist/: files of renamed or deleted sources must not ship
+    rmSync('dist', { recursive: true, force: true });
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
     execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { stdio: 'inherit' });
   }

@@ -11,7 +11,7 @@ import { packetSetFromRecords } from '../runtime/bench/measure.js';
 import { readCaptureFile } from '../runtime/capture/read.js';
 import { ACCEPT, ERROR, REJECT } from '../runtime/engine/filter.js';
 import { loadEngine } from '../runtime/engine/load.js';
-import { CORPUS, REPO } from './paths.js';
+import { CORPUS, REPO } from './support/paths.js';
 
 // The host, written from docs/ABI.md alone. Input: a module and a file of
 // packets (u32 length + bytes, repeated). Output: one verdict word a line.

@@ -3,7 +3,7 @@
 // verdict and message; the run goes on; the process stays healthy.
 import { describe, expect, test } from 'vitest';
 import { ACCEPT, ERROR, REJECT } from '../runtime/engine/filter.js';
-import { bytes, luaFilter, runFilter } from './adversarial-helpers.js';
+import { bytes, luaFilter, runFilter } from './support/adversarial-helpers.js';
 
 /** One packet per case: packet length i+1 runs case i; the last packet (length 0) is a normal one. */
 function casesScript(cases: string[], normal = 'return true'): string {

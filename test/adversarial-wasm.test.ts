@@ -4,7 +4,7 @@
 // verdicts match the Lua engine's.
 import { describe, expect, test } from 'vitest';
 import { ACCEPT, ERROR, REJECT } from '../runtime/engine/filter.js';
-import { bytes, luaFilter, runFilter, wasmFilter } from './adversarial-helpers.js';
+import { bytes, luaFilter, runFilter, wasmFilter } from './support/adversarial-helpers.js';
 
 /** Runs `src` on both engines over packets of the given lengths; the verdicts must agree. */
 async function both(src: string, lengths: number[], limits = {}) {

@@ -18,7 +18,7 @@ import { cacheDir, cacheStats, compileCached } from '../runtime/engine/compile-c
 import { ACCEPT, REJECT, type Filter, type PacketBatch } from '../runtime/engine/filter.js';
 import { loadEngine } from '../runtime/engine/load.js';
 import { WasmFilter } from '../runtime/engine/wasm.js';
-import { CORPUS, REPO, SHARED } from './paths.js';
+import { CORPUS, REPO, SHARED } from './support/paths.js';
 
 const CLI = join(REPO, 'dist', 'runtime', 'cli', 'main.js');
 const MANY = join(CORPUS, 'many-protocols.pcap');

@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import { ACCEPT, REJECT, type FilterError } from '../runtime/engine/filter.js';
 import type { WasmFilter } from '../runtime/engine/wasm.js';
-import { CANARY, batchOf, luaFilter, runFilter, wasmFilter } from './adversarial-helpers.js';
+import { CANARY, batchOf, luaFilter, runFilter, wasmFilter } from './support/adversarial-helpers.js';
 
 const MAX_LEN = 10;
 const MAX_BIT = 8 * MAX_LEN + 16;

@@ -7,21 +7,21 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MAX_CALL_DEPTH as COMPILED_LIMIT, STACK_OVERFLOW } from '../compiler/callgraph.js';
+import { CALL_DEPTH_MESSAGE as STACK_OVERFLOW, MAX_CALL_DEPTH } from '../compiler/abi.js';
 import { compile } from '../compiler/index.js';
-import { MAX_CALL_DEPTH, countedSource, mayNest } from '../runtime/engine/call-depth.js';
+import { countedSource, mayNest } from '../runtime/engine/call-depth.js';
 import { createLuaFilter } from '../runtime/engine/lua.js';
 import { loadFilter } from '../runtime/index.js';
 import { repeatedBatch } from './gen/differential.js';
-import { REPO } from './paths.js';
+import { REPO } from './support/paths.js';
 
 const examples = readdirSync(join(REPO, 'examples')).filter((f) => f.endsWith('.lua'));
 const read = (f: string) => readFileSync(join(REPO, 'examples', f), 'latin1');
 
 describe('call depth', () => {
-  it('is one limit and one message for both engines', () => {
-    expect(MAX_CALL_DEPTH).toBe(COMPILED_LIMIT);
-    expect(STACK_OVERFLOW).toBe(`stack overflow (more than ${MAX_CALL_DEPTH} nested calls)`);
+  it('is 150 calls, one message for both engines', () => {
+    expect(MAX_CALL_DEPTH).toBe(150);
+    expect(STACK_OVERFLOW).toBe('stack overflow (more than 150 nested calls)');
   });
 
   it('is counted only where calls may nest that deep', () => {

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CaptureError, MAX_RECORD_BYTES, indexCapture, openCapture, parseCapture } from '../runtime/capture/read.js';
-import { chunkedStream, collect, corpusPath, plain } from './capture-helpers.js';
+import { chunkedStream, collect, corpusPath, plain } from './support/capture-helpers.js';
 
 const read = (f: string) => new Uint8Array(fs.readFileSync(corpusPath(f)));
 

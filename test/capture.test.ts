@@ -7,8 +7,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CaptureError, indexCapture, indexCaptureFile, openCapture, parseCapture, readCaptureFile, type CaptureRecord } from '../runtime/capture/read.js';
 import { createCaptureWriter, writerFormatFor } from '../runtime/capture/write.js';
 import {
-  INVALID_FILE, chunkedStream, collect, corpusPath, epochString, hasCapinfos, hasTshark, manifest, plain, tsharkFields,
-} from './capture-helpers.js';
+  INVALID_FILE, chunkedStream, collect, corpusPath, epochString, manifest, plain, tsharkFields,
+} from './support/capture-helpers.js';
+import { hasCapinfos, hasTshark } from './support/tools.js';
 
 const rows = manifest();
 const valid = rows.filter((r) => r.file !== INVALID_FILE);
@@ -228,7 +229,7 @@ describe('writer', () => {
   it('cuts records to the snaplen and keeps origLen', async () => {
     const { records } = readCaptureFile(corpusPath('v4.pcap'));
     const out = path.join(tmp, 'snap.pcap');
-    const w = createCaptureWriter(out, 1, 64); // the deprecated 0.1 form still works
+    const w = createCaptureWriter(out, { linkType: 1, snaplen: 64 });
     for (const r of records) w.write(r);
     await w.close();
     const back = readCaptureFile(out).records;

@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CORPUS, REPO } from './paths.js';
+import { CORPUS, REPO } from './support/paths.js';
 
 const CLI = join(REPO, 'dist', 'runtime', 'cli', 'main.js');
 
@@ -153,7 +153,9 @@ describe('script errors name the path as given, with LINE:COL', () => {
     expect(main.status).toBe(1);
     expect(main.stderr).toBe("luapf: sub/main.lua:2:7: attempt to index a nil value (local 't')\n");
     const perPacket = luapf(['run', 'sub/packet.lua', join(CORPUS, 'v4.pcap'), '--engine', 'lua', '--json'], dir);
-    expect(JSON.parse(perPacket.stdout).firstErrors[0]).toMatch(/#1: sub\/packet\.lua:3:10: attempt to index a nil value \(local 't'\)$/);
+    expect(JSON.parse(perPacket.stdout).firstErrors[0]).toMatchObject({
+      packet: 1, file: 'sub/packet.lua', line: 3, column: 10, message: "attempt to index a nil value (local 't')",
+    });
   });
 });
 
@@ -200,13 +202,24 @@ describe('luapf compile', () => {
   });
 
   it('--dump prints what each pass made', () => {
-    for (const stage of ['parse', 'check', 'ir', 'wat']) {
+    for (const stage of ['parse', 'unroll', 'check', 'ir', 'wat']) {
       const r = luapf(['compile', 'examples/icmp-echo.lua', '--dump', stage]);
       expect(r.status).toBe(0);
       expect(r.stdout.length).toBeGreaterThan(50);
     }
     expect(luapf(['compile', 'examples/icmp-echo.lua', '--dump', 'ir']).stdout).toMatch(/func .*filter/);
     expect(luapf(['compile', 'examples/icmp-echo.lua', '--dump', 'wat']).stdout).toMatch(/\(export "filter_batch"/);
+  });
+
+  it('--dump unroll shows the AST after constant loops are unrolled, which parse does not', () => {
+    const script = join(tmp, 'unroll.lua');
+    writeFileSync(script, 'local PORTS = {22, 80}\nfunction filter(pkt)\n  for _, p in ipairs(PORTS) do\n    if #pkt == p then return true end\n  end\n  return false\nend\n');
+    const parsed = luapf(['compile', script, '--dump', 'parse']);
+    const unrolled = luapf(['compile', script, '--dump', 'unroll']);
+    expect(parsed.status).toBe(0);
+    expect(unrolled.status).toBe(0);
+    expect(parsed.stdout).toMatch(/ForGenericStatement/);
+    expect(unrolled.stdout).not.toMatch(/ForGenericStatement/);
   });
 
   it('--engine wasm on a script outside the subset fails with the reasons', () => {

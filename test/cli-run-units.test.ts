@@ -10,7 +10,7 @@ import { formatBytes, formatDuration, formatProgress, Progress } from '../runtim
 import { checkOneLinkType, inlineScripts, outputFormat, outputHeader, RunInputError, shiftColumns } from '../runtime/cli/run-inputs.js';
 import { compact, printLine, reasonObject } from '../runtime/cli/run-output.js';
 import { splitErrorMessage } from '../runtime/engine/filter.js';
-import { CORPUS } from './paths.js';
+import { CORPUS } from './support/paths.js';
 
 describe('progress line', () => {
   it('shows bytes of the total, percentage, rate and time left', () => {

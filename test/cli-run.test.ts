@@ -3,13 +3,14 @@
 // checked before filtering, input errors as one line naming the file with
 // --json still printed, structured --json, the progress line, -c, -e,
 // --print and short usage errors.
+import { pcapHeader } from './support/capture-helpers.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCaptureFile } from '../runtime/capture/read.js';
-import { CORPUS, REPO } from './paths.js';
+import { CORPUS, REPO } from './support/paths.js';
 
 const CLI = join(REPO, 'dist', 'runtime', 'cli', 'main.js');
 const hasTshark = spawnSync('tshark', ['--version']).status === 0;
@@ -34,12 +35,7 @@ const ssh = corpus('ssh.pcap');
 
 /** A classic pcap of LINKTYPE 147 (USER0), which layer 3 cannot strip: 3 packets, first record at offset 24. */
 function user0Capture(path: string): string {
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(65535, 16);
-  header.writeUInt32LE(147, 20);
+  const header = pcapHeader(147);
   const records = [0, 1, 2].map((i) => {
     const r = Buffer.alloc(16 + 40);
     r.writeUInt32LE(1_700_000_000 + i, 0);
@@ -188,10 +184,10 @@ describe('--json', () => {
     const doc = JSON.parse(r.stdout);
     expect(doc.engine).toBe('wasm');
     expect(doc.firstErrors[0]).toEqual({
-      capture: v4, packet: 1, file: 'nil-field.lua', line: 2, column: expect.any(Number), message: expect.stringMatching(/arithmetic on a nil value/),
+      capture: v4, packet: 1, file: script, line: 2, column: expect.any(Number), message: expect.stringMatching(/arithmetic on a nil value/),
     });
     const lua = JSON.parse(luapf(['run', script, v4, '--json', '--engine', 'lua']).stdout);
-    expect(lua.firstErrors[1]).toMatchObject({ capture: v4, packet: 2, file: 'nil-field.lua', line: 2 });
+    expect(lua.firstErrors[1]).toMatchObject({ capture: v4, packet: 2, file: script, line: 2 });
   });
 
   it('reasons name the file; seconds and packetsPerSecond per capture and in all', () => {

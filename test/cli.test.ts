@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readCaptureFile } from '../runtime/capture/read.js';
-import { CORPUS, REPO } from './paths.js';
+import { CORPUS, REPO } from './support/paths.js';
+import { hasTshark } from './support/tools.js';
 
 const CLI = join(REPO, 'dist', 'runtime', 'cli', 'main.js');
-const hasTshark = spawnSync('tshark', ['--version']).status === 0;
 
 function luapf(args: string[], input?: Buffer) {
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd: REPO, input, encoding: 'buffer', maxBuffer: 64 << 20 });
@@ -81,7 +81,7 @@ describe('luapf run', () => {
     expect(r.status).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.total).toMatchObject({ packets: 54, accepted: 0, rejected: 54, errors: 54 });
-    expect(doc.firstErrors[0]).toMatchObject({ capture: ssh, packet: 1, file: 'fails.lua', line: 2 });
+    expect(doc.firstErrors[0]).toMatchObject({ capture: ssh, packet: 1, file: script, line: 2 });
     const pass = JSON.parse(luapf(['run', script, ssh, '--json', '--on-error', 'pass', '--engine', 'lua']).stdout);
     expect(pass.total).toMatchObject({ packets: 54, accepted: 54, rejected: 0, errors: 54 });
   });

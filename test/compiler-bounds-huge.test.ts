@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ACCEPT } from '../runtime/engine/filter.js';
 import { describeOutcome, differential } from './gen/differential.js';
-import { compileOk, load, luaVerdicts, verdictName } from './compiler-helpers.js';
+import { compileOk, load, luaVerdicts, verdictName } from './support/compiler-helpers.js';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
 const PACKETS = [hex(''), hex('1122'), hex('11223344'), hex('99'.repeat(40))];

@@ -2,7 +2,8 @@ import { describe, expect, test } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { compile } from '../compiler/index.js';
-import { FILTERS, compileOk, corpusPackets, load, luaVerdicts, verdictName } from './compiler-helpers.js';
+import { compileOk, corpusPackets, load, luaVerdicts, verdictName } from './support/compiler-helpers.js';
+import { FILTERS } from './support/paths.js';
 
 const CAPTURES = ['v4.pcap', 'v6.pcap', 'many-protocols.pcap', 'ip4_fragments.pcap', 'ipv4-options.pcap', 'truncated_ip.pcap',
   'truncated_tcp.pcap', 'icmpv6.pcap', 'arp.pcap', 'sll.pcap', '802.1ad_QinQ.pcap', 'LINKTYPE_RAW_ipv6.pcap', 'teardrop.pcap'];

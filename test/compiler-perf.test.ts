@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BASELINE_NAMES, baselineWat } from '../bench/baselines.js';
-import { compileOk, corpusPackets, FILTERS } from './compiler-helpers.js';
+import { compileOk, corpusPackets } from './support/compiler-helpers.js';
+import { FILTERS } from './support/paths.js';
 
 interface Bench { ex: Record<string, any>; descs: number; verd: number; n: number; memory: WebAssembly.Memory }
 

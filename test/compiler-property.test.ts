@@ -12,7 +12,7 @@ import { corpusSample } from './gen/corpus.js';
 import { describeOutcome, differential, formatReproducer } from './gen/differential.js';
 import { edgeScripts } from './gen/edges.js';
 import { packetsArb, programArb, SLOTS } from './gen/programs.js';
-import { CORPUS } from './paths.js';
+import { CORPUS } from './support/paths.js';
 
 const SEED = Number(process.env.LUAPF_PROP_SEED ?? 20240611);
 const RUNS = Number(process.env.LUAPF_PROP_RUNS ?? 80);

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
 import { checkScript, compile, syntaxErrorOf } from '../compiler/index.js';
-import { compileOk, corpusPackets, load, luaVerdicts, verdictName } from './compiler-helpers.js';
+import { compileOk, corpusPackets, load, luaVerdicts, verdictName } from './support/compiler-helpers.js';
 
 const lua = (code: string) => execFileSync('lua5.4', ['-e', code], { encoding: 'latin1' });
 

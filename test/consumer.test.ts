@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CORPUS, REPO, SHARED } from './paths.js';
+import { CORPUS, REPO, SHARED } from './support/paths.js';
 
 let proj: string;
 
@@ -64,7 +64,11 @@ describe('consumer test (slow, ~40 s): npm pack → install → use by package n
     // must not happen under the other tests; without sources the copy is not rebuilt.
     const listing = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO, encoding: 'utf8' }));
     const stage = join(tmp, 'stage');
-    for (const file of [...listing[0].files.map((f: { path: string }) => f.path), 'scripts/pack.mjs']) {
+    // dist/ built afresh into the copy, as prepack does in the repository: the
+    // repository's dist/ may hold files of sources renamed since it was built
+    execFileSync(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--outDir', join(stage, 'dist')], { cwd: REPO });
+    const files = listing[0].files.map((f: { path: string }) => f.path).filter((f: string) => !f.startsWith('dist/'));
+    for (const file of [...files, 'scripts/pack.mjs']) {
       mkdirSync(dirname(join(stage, file)), { recursive: true });
       copyFileSync(join(REPO, file), join(stage, file));
     }
@@ -122,7 +126,7 @@ describe('consumer test (slow, ~40 s): npm pack → install → use by package n
     writeFileSync(join(proj, 'consumer.mjs'), JS_CONSUMER);
     const r = node('consumer.mjs', proj);
     expect(r.stderr).toBe('');
-    // tcp-port over ssh.pcap, v4.pcap and sll.pcap: 54 + 41 + 483 of 54 + 43 + 518 (tshark-checked, test/examples-expected.ts)
+    // tcp-port over ssh.pcap, v4.pcap and sll.pcap: 54 + 41 + 483 of 54 + 43 + 518 (tshark-checked, test/support/examples-expected.ts)
     expect(JSON.parse(r.stdout)).toEqual({ engine: 'wasm', packets: 615, accepted: 578, rejected: 37, errors: 0, bad: 'fuel' });
   }, 60_000);
 

@@ -9,17 +9,8 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { DATA_LIB_LUA } from '../runtime/engine/data-lib.js';
 import { ACCEPT, type PacketBatch } from '../runtime/engine/filter.js';
 import { createLuaFilter } from '../runtime/engine/lua.js';
-import { DATA_VECTORS, RTP_VECTOR, hexToBytes, luaLiteral } from './data-vectors.js';
-
-function hasLua54(): boolean {
-  try {
-    execFileSync('lua5.4', ['-v'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const LUA54 = hasLua54();
+import { DATA_VECTORS, RTP_VECTOR, hexToBytes, luaLiteral } from './support/data-vectors.js';
+import { hasLua54 as LUA54 } from './support/tools.js';
 const dir = mkdtempSync(join(tmpdir(), 'luapf-data-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

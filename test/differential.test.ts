@@ -11,7 +11,7 @@ import { packetSetFromRecords, type PacketSet } from '../runtime/bench/measure.j
 import { parseCapture } from '../runtime/capture/read.js';
 import { ERROR, REJECT, ACCEPT, type Filter } from '../runtime/engine/filter.js';
 import { loadEngine } from '../runtime/engine/load.js';
-import { CORPUS, REPO, SHARED } from './paths.js';
+import { CORPUS, REPO, SHARED } from './support/paths.js';
 
 const filterDirs = [join(REPO, 'examples'), join(SHARED, 'bench', 'filters'), join(REPO, 'test', 'filters')];
 const filters = filterDirs.flatMap((dir) => {

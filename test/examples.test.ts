@@ -1,26 +1,26 @@
 // The example filters in examples/ over real captures and over a small
 // synthetic capture of edge cases. Expected counts come from
-// test/examples-expected.ts (tshark and an independent Lua 5.4 harness,
+// test/support/examples-expected.ts (tshark and an independent Lua 5.4 harness,
 // never luapf). Three checks per example:
 //   1. the independent harness still gives the recorded counts (so the
 //      table stays reproducible; skipped without lua5.4);
 //   2. luapf's engines give the recorded counts over the corpus;
 //   3. both give the per-packet verdicts of the synthetic capture, whose
 //      answers follow from how each packet was built.
+import { pcapHeader } from './support/capture-helpers.js';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkScript } from '../compiler/index.js';
 import { loadEngine } from '../runtime/engine/load.js';
 import { runCaptures } from '../runtime/run/run.js';
 import type { EngineName } from '../runtime/engine/filter.js';
-import { EXPECTED } from './examples-expected.js';
+import { EXPECTED } from './support/examples-expected.js';
+import { CORPUS, REPO as ROOT } from './support/paths.js';
+import { hasLua54 as hasLua, tsharkCheck } from './support/tools.js';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const CORPUS = fileURLToPath(new URL('../../shared/corpus/pcap/', import.meta.url));
 const HARNESS = path.join(ROOT, 'test/independent/harness.lua');
 const example = (name: string) => path.join(ROOT, 'examples', `${name}.lua`);
 
@@ -31,9 +31,6 @@ const COMPILED = new Set(['tcp-port', 'icmp-echo', 'rtp-payload-type', 'ssh-vers
   'http-request', 'tls-sni-blocklist', 'ids-signatures', 'rate-limit', 'port-knock', 'source-budget']);
 const runsOn = (name: string, engine: EngineName) => engine === 'lua' || COMPILED.has(name);
 
-const hasLua = spawnSync('lua5.4', ['-v']).status === 0;
-// Re-deriving the table with tshark takes tens of seconds: opt in.
-const tsharkCheck = process.env.LUAPF_TSHARK_CHECK === '1' && spawnSync('tshark', ['-v']).status === 0;
 const TSHARK_PREFS = ['ip.defragment:FALSE', 'ipv6.defragment:FALSE', 'tcp.desegment_tcp_streams:FALSE', 'rtp.heuristic_rtp:TRUE']
   .flatMap((p) => ['-o', p]);
 
@@ -142,12 +139,7 @@ const SYNTHETIC_ACCEPTS: Record<string, number[]> = {
 };
 
 function writePcap(file: string, packets: number[][]): void {
-  const head = Buffer.alloc(24);
-  head.writeUInt32LE(0xa1b2c3d4, 0);
-  head.writeUInt16LE(2, 4);
-  head.writeUInt16LE(4, 6);
-  head.writeUInt32LE(65535, 16);
-  head.writeUInt32LE(101, 20);                               // LINKTYPE_RAW
+  const head = pcapHeader(101);
   const records = packets.map((p, i) => {
     const rec = Buffer.alloc(16 + p.length);
     rec.writeUInt32LE(1_700_000_000 + i, 0);
@@ -193,7 +185,7 @@ describe.skipIf(!hasLua)('independent Lua 5.4 harness', () => {
 
   for (const { example: name, rows } of EXPECTED) {
     it(`${name}: recorded corpus counts`, () => {
-      const got = runHarness(example(name), rows.map((r) => CORPUS + r.capture));
+      const got = runHarness(example(name), rows.map((r) => path.join(CORPUS, r.capture)));
       expect(got.map(({ name: capture, packets, accepted, errors }) => ({ capture, packets, accepted, errors }))).toEqual(
         rows.map((r) => ({ ...r, errors: 0 })),
       );
@@ -213,7 +205,7 @@ describe.skipIf(!tsharkCheck)('tshark (LUAPF_TSHARK_CHECK=1)', () => {
     // stateful examples without a display filter: test/stateful.test.ts cross-checks them
     it.skipIf(tsharkExpr === undefined)(`${name}: display filter counts`, () => {
       for (const row of rows) {
-        const r = spawnSync('tshark', [...TSHARK_PREFS, '-r', CORPUS + row.capture, '-Y', tsharkExpr!], { encoding: 'latin1', maxBuffer: 1 << 26 });
+        const r = spawnSync('tshark', [...TSHARK_PREFS, '-r', path.join(CORPUS, row.capture), '-Y', tsharkExpr!], { encoding: 'latin1', maxBuffer: 1 << 26 });
         expect(r.status, r.stderr).toBe(0);
         const matches = r.stdout.split('\n').filter((l) => l.trim() !== '').length;
         expect({ capture: row.capture, accepted: matches }).toEqual({ capture: row.capture, accepted: row.accepted });
@@ -234,7 +226,7 @@ describe.each(ENGINES)('luapf engine %s', (engine) => {
     it.skipIf(!runsOn(name, engine))(`${name}: corpus counts`, async () => {
       const filter = await loadEngine({ path: example(name), engine });
       try {
-        const summary = await runCaptures(filter, rows.map((r) => CORPUS + r.capture), { layer: 3, onError: 'drop' });
+        const summary = await runCaptures(filter, rows.map((r) => path.join(CORPUS, r.capture)), { layer: 3, onError: 'drop' });
         expect(summary.firstErrors).toEqual([]);
         expect(summary.captures.map((c) => ({ capture: path.basename(c.name), packets: c.packets, accepted: c.accepted, readError: c.readError })))
           .toEqual(rows.map((r) => ({ capture: r.capture, packets: r.packets, accepted: r.accepted, readError: undefined })));

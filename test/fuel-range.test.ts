@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../compiler/index.js';
 import { MAX_FUEL, OptionsError, checkFuel, parseFuel } from '../runtime/api/options.js';
 import { compileFilter, loadFilter } from '../runtime/index.js';
-import { CORPUS, REPO } from './paths.js';
+import { CORPUS, REPO } from './support/paths.js';
 
 const CLI = join(REPO, 'dist', 'runtime', 'cli', 'main.js');
 const luapf = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: REPO, encoding: 'latin1' });

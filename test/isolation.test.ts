@@ -2,7 +2,7 @@
 // of fuel or traps does not change the verdicts of the packets after it.
 import { describe, expect, test } from 'vitest';
 import { ACCEPT, ERROR, REJECT } from '../runtime/engine/filter.js';
-import { bytes, luaFilter, runFilter, wasmFilter } from './adversarial-helpers.js';
+import { bytes, luaFilter, runFilter, wasmFilter } from './support/adversarial-helpers.js';
 
 // verdict = packet length is odd; length 1 errors, length 3 loops, length 5 recurses without end
 const FLAKY = `local function deep(n) return 1 + deep(n + 1) end

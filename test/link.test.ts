@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readCaptureFile, type CaptureRecord } from '../runtime/capture/read.js';
 import { LINKTYPE, LinkTypeError, isSupportedLinkType, linkTypeName, networkOffset, networkOffsetFn } from '../runtime/capture/link.js';
-import { INVALID_FILE, corpusPath, hasTshark, manifest, tsharkFields } from './capture-helpers.js';
+import { INVALID_FILE, corpusPath, manifest, tsharkFields } from './support/capture-helpers.js';
+import { hasTshark } from './support/tools.js';
 
 const bytes = (...b: number[]) => Uint8Array.from(b);
 const eth = (...tail: number[]) => bytes(...Array(12).fill(0xee), ...tail);

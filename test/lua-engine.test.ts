@@ -5,7 +5,7 @@ import { ACCEPT, ERROR, REJECT, type FilterError, type PacketBatch } from '../ru
 import { ScriptError } from '../runtime/errors.js';
 import { maskLua, runtimeColumn } from '../runtime/engine/position.js';
 import { MAX_BATCH, createLuaFilter, type LuaFilter } from '../runtime/engine/lua.js';
-import { DATA_VECTORS, hexToBytes, rtpScript, vectorScript } from './data-vectors.js';
+import { DATA_VECTORS, hexToBytes, rtpScript, vectorScript } from './support/data-vectors.js';
 
 /** Packets back to back, or with a gap before each when `gap` > 0. */
 function batchOf(packets: Uint8Array[], gap = 0): PacketBatch {

@@ -5,7 +5,7 @@
 // alphabet that includes bytes 0 and 255.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { bytes, compilePatterns, createLuaOracle, hex, type CompiledSet, type LuaOracle } from './patterns-harness.js';
+import { bytes, compilePatterns, createLuaOracle, hex, type CompiledSet, type LuaOracle } from './support/patterns-harness.js';
 
 const SEED = 20240611;
 const SUBJECT_BYTES = [0x61, 0x62, 0x63, 0x28, 0x29, 0x2d, 0x20, 0x31, 0x00, 0xff];

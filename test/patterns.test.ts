@@ -10,7 +10,7 @@ import {
   parsePatternLazy,
   PatternSyntaxError,
 } from '../compiler/patterns/index.js';
-import { bytes, CAPS, compilePatterns, createLuaOracle, SUBJECT, type CompiledSet, type LuaOracle } from './patterns-harness.js';
+import { bytes, CAPS, compilePatterns, createLuaOracle, SUBJECT, type CompiledSet, type LuaOracle } from './support/patterns-harness.js';
 
 /** [pattern, subject, init0 list (default: every start 0..len+1)] */
 type Case = [string, string, number[]?];
@@ -208,7 +208,7 @@ const DEEP_CASES: Case[] = [
   ['(a+)'.repeat(20) + 'a?'.repeat(150), 'a'.repeat(40)],
   ['a+'.repeat(201), 'aaaa'],
 ].map(([p, s]) => [p, s, [0, 1]] as Case);
-/** Lua-expected results for a few cases, in the rendering of patterns-harness.ts. */
+/** Lua-expected results for a few cases, in the rendering of support/patterns-harness.ts. */
 const KNOWN: [string, string, number, string][] = [
   [SSH, 'SSH-2.0-OpenSSH_6.4 Debian', 0, '1,20,s' + Buffer.from('OpenSSH_6.4').toString('hex')],
   ['()ll()', 'hello', 0, '3,4,3,5'],

@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../compiler/index.js';
 import { writeDescriptor, WasmFilter } from '../runtime/engine/wasm.js';
-import { FILTERS } from './compiler-helpers.js';
-import { REPO } from './paths.js';
+import { FILTERS, REPO } from './support/paths.js';
 
 async function compiled(source: string, prefetch?: number) {
   const r = await compile(source, { file: 'f.lua', prefetch });

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeOutcome, differential, parseReproducer } from './gen/differential.js';
-import { REPO } from './paths.js';
+import { REPO } from './support/paths.js';
 
 const DIR = join(REPO, 'test', 'regressions');
 const list = (dir: string) => {

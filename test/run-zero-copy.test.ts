@@ -14,9 +14,11 @@ import type { CaptureRecord } from '../runtime/capture/read.js';
 import { loadEngine, type LoadedFilter } from '../runtime/engine/load.js';
 import { runCaptureResident } from '../runtime/run/resident.js';
 import { writeDescriptor } from '../runtime/engine/wasm.js';
-import { runCaptures, type Counts, type Layer, type RunOptions, type RunSummary } from '../runtime/run/run.js';
+import { runCaptures, type RunOptions, type RunSummary } from '../runtime/run/run.js';
+import { CaptureTally, VerdictPolicy, zeroCounts } from '../runtime/run/verdicts.js';
+import type { Layer } from '../runtime/capture/link.js';
 import { WasmFilter } from '../runtime/engine/wasm.js';
-import { CORPUS, REPO, SHARED } from './paths.js';
+import { CORPUS, REPO, SHARED } from './support/paths.js';
 
 const captures = readdirSync(CORPUS).filter((f) => /\.(pcap|pcapng|cap)$/.test(f)).sort().map((f) => join(CORPUS, f));
 
@@ -120,16 +122,14 @@ describe('zero-copy luapf run agrees with the copying path', () => {
 /** Old path over an in-memory stream vs runCaptureResident over the same bytes in small pieces. */
 async function streamed(bytes: Buffer, piece: number, chunkBytes: number) {
   const filter = (await load(scripts.port80)) as unknown as WasmFilter;
-  const counts: Counts = { packets: 0, accepted: 0, rejected: 0, errors: 0 };
+  const counts = zeroCounts();
   const verdicts: string[] = [];
   const pieces: Buffer[] = [];
   for (let i = 0; i < bytes.length; i += piece) pieces.push(bytes.subarray(i, i + piece));
   let error: string | undefined;
   try {
-    await runCaptureResident(filter, Readable.from(pieces), {
-      name: 's', layer: 3, passErrors: false, keepErrors: 10, batchSize: 16, chunkBytes, counts, firstErrors: [],
-      onVerdict: (_c, n, v) => verdicts.push(`${n} ${v}`),
-    });
+    const tally = new CaptureTally('s', counts, new VerdictPolicy('drop', 10), (_c, n, v) => verdicts.push(`${n} ${v}`));
+    await runCaptureResident(filter, Readable.from(pieces), { layer: 3, batchSize: 16, chunkBytes, tally, callbacks: {} });
   } catch (e) {
     error = (e as Error).message;
   }
@@ -185,9 +185,9 @@ describe('zero-copy reading from a stream', () => {
 
   it('a stream of text is refused with the capture error', async () => {
     const filter = (await load(scripts.port80)) as unknown as WasmFilter;
-    const counts: Counts = { packets: 0, accepted: 0, rejected: 0, errors: 0 };
+    const tally = new CaptureTally('t', zeroCounts(), new VerdictPolicy('drop', 10));
     await expect(runCaptureResident(filter, Readable.from(['not bytes']), {
-      name: 't', layer: 3, passErrors: false, keepErrors: 10, batchSize: 16, chunkBytes: 1024, counts, firstErrors: [],
+      layer: 3, batchSize: 16, chunkBytes: 1024, tally, callbacks: {},
     })).rejects.toThrow(/t: offset 0: stream delivered text/);
   });
 });

@@ -21,14 +21,13 @@ import { createCaptureWriter } from '../runtime/capture/write.js';
 import type { EngineName } from '../runtime/engine/filter.js';
 import { loadEngine } from '../runtime/engine/load.js';
 import { runCaptures } from '../runtime/run/run.js';
-import { CORPUS, REPO } from './paths.js';
+import { CORPUS, REPO } from './support/paths.js';
+import { hasLua54 as hasLua, hasPython3, tsharkCheck as tsharkCheckOptIn } from './support/tools.js';
 
 const HARNESS = path.join(REPO, 'test/independent/harness.lua');
 const TSHARK_CHECK = path.join(REPO, 'test/independent/stateful-tshark.py');
 const example = (name: string) => path.join(REPO, 'examples', `${name}.lua`);
-const hasLua = spawnSync('lua5.4', ['-v']).status === 0;
-const tsharkCheck = process.env.LUAPF_TSHARK_CHECK === '1' && spawnSync('tshark', ['-v']).status === 0
-  && spawnSync('python3', ['--version']).status === 0;
+const tsharkCheck = tsharkCheckOptIn && hasPython3;
 
 /** Corpus captures per example: some where the state decides, some where it never does. */
 const CORPUS_CAPTURES: Record<string, string[]> = {

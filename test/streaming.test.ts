@@ -2,13 +2,14 @@
 // the process keeps a fixed footprint. A ~200 MB capture is written to a
 // temp dir and run through the built CLI under /usr/bin/time; the bound is
 // on peak RSS (memory), not on time.
+import { pcapHeader } from './support/capture-helpers.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../compiler/index.js';
-import { REPO, SHARED } from './paths.js';
+import { REPO, SHARED } from './support/paths.js';
 
 const CLI = join(REPO, 'dist', 'runtime', 'cli', 'main.js');
 const TIME = '/usr/bin/time';
@@ -26,12 +27,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 /** Classic pcap, Ethernet; every third packet IPv6, the rest IPv4 (so `ip` accepts 2 in 3). */
 function writeBigCapture(path: string): number {
   const fd = openSync(path, 'w');
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(65535, 16);
-  header.writeUInt32LE(1, 20);
+  const header = pcapHeader(1);
   writeSync(fd, header);
   const PER_CHUNK = 1000;
   const chunk = Buffer.alloc(PER_CHUNK * (16 + FRAME));

@@ -6,7 +6,7 @@
 import { LuaFactory, type LuaEngine } from 'wasmoon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkScript } from '../compiler/index.js';
-import { compileOk, load } from './compiler-helpers.js';
+import { compileOk, load } from './support/compiler-helpers.js';
 
 const PRELUDE = `local T = { abc = 1, ['a b'] = 2, x = 'y', [3] = 'three' }`;
 

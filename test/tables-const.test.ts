@@ -6,24 +6,15 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkScript, compile } from '../compiler/index.js';
-import type { Filter, PacketBatch } from '../runtime/engine/filter.js';
+import type { Filter } from '../runtime/engine/filter.js';
 import { createLuaFilter } from '../runtime/engine/lua.js';
 import { WasmFilter } from '../runtime/engine/wasm.js';
-import { REPO } from './paths.js';
-
-function batchOf(packets: Uint8Array[]): PacketBatch {
-  const total = packets.reduce((n, p) => n + p.length, 0);
-  const bytes = new Uint8Array(total);
-  const offsets = new Uint32Array(packets.length), lengths = new Uint32Array(packets.length);
-  let at = 0;
-  packets.forEach((p, i) => { bytes.set(p, at); offsets[i] = at; lengths[i] = p.length; at += p.length; });
-  return { bytes, offsets, lengths, timestampsSec: new Float64Array(packets.length).fill(1_700_000_000),
-    timestampsNsec: new Uint32Array(packets.length), count: packets.length };
-}
+import { batchOf } from './support/adversarial-helpers.js';
+import { REPO } from './support/paths.js';
 
 function run(f: Filter, packets: Uint8Array[]): number[] {
   const v = new Uint8Array(packets.length);
-  f.filterBatch(batchOf(packets), v);
+  f.filterBatch(batchOf(packets, 0, 1_700_000_000), v);
   return [...v];
 }
 

@@ -5,19 +5,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkScript, compile } from '../compiler/index.js';
-import type { Filter, FilterError, PacketBatch } from '../runtime/engine/filter.js';
+import type { Filter, FilterError } from '../runtime/engine/filter.js';
 import { createLuaFilter } from '../runtime/engine/lua.js';
 import { WasmFilter } from '../runtime/engine/wasm.js';
-
-function batchOf(packets: Uint8Array[]): PacketBatch {
-  const total = packets.reduce((n, p) => n + p.length, 0);
-  const bytes = new Uint8Array(total);
-  const offsets = new Uint32Array(packets.length), lengths = new Uint32Array(packets.length);
-  let at = 0;
-  packets.forEach((p, i) => { bytes.set(p, at); offsets[i] = at; lengths[i] = p.length; at += p.length; });
-  return { bytes, offsets, lengths, timestampsSec: new Float64Array(packets.length).fill(1_700_000_000),
-    timestampsNsec: new Uint32Array(packets.length), count: packets.length };
-}
+import { batchOf } from './support/adversarial-helpers.js';
 
 /** Verdicts and errors, in batches the Lua engine accepts (state carries over). */
 function run(f: Filter, packets: Uint8Array[]): { verdicts: number[]; errors: FilterError[] } {
@@ -25,7 +16,7 @@ function run(f: Filter, packets: Uint8Array[]): { verdicts: number[]; errors: Fi
   for (let at = 0; at < packets.length; at += 1000) {
     const part = packets.slice(at, at + 1000);
     const v = new Uint8Array(part.length);
-    for (const e of f.filterBatch(batchOf(part), v)) errors.push({ ...e, index: e.index + at });
+    for (const e of f.filterBatch(batchOf(part, 0, 1_700_000_000), v)) errors.push({ ...e, index: e.index + at });
     verdicts.push(...v);
   }
   return { verdicts, errors };

@@ -7,7 +7,7 @@ import { packetSetFromRecords } from '../runtime/bench/measure.js';
 import { readCaptureFile } from '../runtime/capture/read.js';
 import { ACCEPT } from '../runtime/engine/filter.js';
 import { loadEngine } from '../runtime/engine/load.js';
-import { CORPUS } from './paths.js';
+import { CORPUS } from './support/paths.js';
 
 // Accepts a packet when the time the script sees equals the one the test
 // computes, so any loss of precision rejects.

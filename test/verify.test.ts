@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ACCEPT, ERROR, REJECT, type Filter, type PacketBatch } from '../runtime/engine/filter.js';
 import { VerifyingFilter } from '../runtime/engine/verify.js';
-import { CORPUS, REPO } from './paths.js';
+import { CORPUS, REPO } from './support/paths.js';
 
 /** A filter whose verdict is a function of the packet's first byte. */
 function byFirstByte(decide: (b: number) => number, label: string): Filter {

@@ -9,8 +9,8 @@
 //                        and number formatting; reset before every packet
 // heap_base follows the arena.
 
-/** nil in a STR-typed i64 (the same sentinel as a nil view) */
-export const NIL_STR = -1n;
+/** nil in a STR-typed i64: the same sentinel as a nil view */
+export { NIL_VIEW as NIL_STR } from '../abi.js';
 /** returned by allocating helpers when the arena is full */
 export const OOM_STR = -2n;
 export const OOM_MESSAGE = 'not enough memory';

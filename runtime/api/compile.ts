@@ -5,7 +5,8 @@
 import { EngineUnavailableError } from '../engine/load.js';
 import { ScriptError } from '../errors.js';
 import { resolveCompileOptions, OptionsError, type CompileFilterOptions } from './options.js';
-import { scriptBytes } from './packet-filter.js';
+import type { EngineName } from '../engine/filter.js';
+import { scriptBytes, scriptText } from '../engine/script-bytes.js';
 
 /** Where and why a script falls outside the compiled subset. */
 export interface CompileReason {
@@ -40,15 +41,15 @@ export type CompiledFilter =
 /** The engine decision of checkFilter. */
 export interface FilterCheck {
   /** 'wasm' when the script compiles, else 'lua' */
-  engine: 'wasm' | 'lua';
+  engine: EngineName;
   /** why the script is not compiled, as "LINE:COL: message" (empty when it is) */
   reasons: string[];
   details: CompileReason[];
 }
 
 function text(script: string | Uint8Array, fn: string): string {
-  if (typeof script === 'string') return Buffer.from(scriptBytes(script)).toString('latin1');
-  if (script instanceof Uint8Array) return Buffer.from(script).toString('latin1');
+  if (typeof script === 'string') return scriptText(scriptBytes(script));
+  if (script instanceof Uint8Array) return scriptText(script);
   throw new TypeError(`${fn} takes the script text or its bytes`);
 }
 

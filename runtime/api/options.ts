@@ -1,8 +1,11 @@
 // Validation of the library's options: every public entry point checks its
 // options up front and throws OptionsError naming the option, so a typo
 // fails at the call site instead of deep inside an engine.
+import { MAX_FUEL, MAX_PREFETCH } from '../../compiler/abi.js';
+import { DEFAULT_LIMITS } from '../engine/filter.js';
 import type { EngineChoice } from '../engine/load.js';
-import type { Layer, OnError } from '../run/run.js';
+import { LINKTYPE, type Layer } from '../capture/link.js';
+import type { OnError } from '../run/verdicts.js';
 
 /** A bad option value given to the library (a RangeError, so `instanceof RangeError` works too). */
 export class OptionsError extends RangeError {
@@ -59,12 +62,7 @@ export interface ResolvedFilterOptions {
   keepErrors: number;
 }
 
-/**
- * Largest per-call fuel: 2^31 − 1 steps. The compiled module's `fuel_limit`
- * is an i32 global (docs/ABI.md), so hosts written from the ABI keep working,
- * and 2^31 steps are already seconds of one packet's time.
- */
-export const MAX_FUEL = 0x7fffffff;
+export { MAX_FUEL };
 const FUEL_RANGE = `an integer from 1 to ${MAX_FUEL}`;
 const MIN_MEMORY = 64 * 1024;
 const MAX_MEMORY = 4 * 1024 * 1024 * 1024;
@@ -76,7 +74,7 @@ function isInt(v: unknown, min: number, max: number): v is number {
 
 /** The fuel option's value (default 1,000,000), checked: the one place both the library and the CLI validate it. */
 export function checkFuel(value: unknown): number {
-  const fuel = value ?? 1_000_000;
+  const fuel = value ?? DEFAULT_LIMITS.fuel;
   if (!isInt(fuel, 1, MAX_FUEL)) throw new OptionsError('fuel', fuel, FUEL_RANGE);
   return fuel;
 }
@@ -102,13 +100,13 @@ export function resolveFilterOptions(options: FilterOptions | undefined): Resolv
   const engine = o.engine ?? 'auto';
   if (engine !== 'auto' && engine !== 'wasm' && engine !== 'lua') throw new OptionsError('engine', engine, "'auto', 'wasm' or 'lua'");
   const fuel = checkFuel(o.fuel);
-  const memoryBytes = o.memoryBytes ?? 64 * 1024 * 1024;
+  const memoryBytes = o.memoryBytes ?? DEFAULT_LIMITS.memoryBytes;
   if (!isInt(memoryBytes, MIN_MEMORY, MAX_MEMORY)) throw new OptionsError('memoryBytes', memoryBytes, 'an integer in 65536..4294967296');
   const onError = o.onError ?? 'drop';
   if (onError !== 'drop' && onError !== 'pass') throw new OptionsError('onError', onError, "'drop' or 'pass'");
   const layer = o.layer ?? 3;
   if (layer !== 2 && layer !== 3) throw new OptionsError('layer', layer, '2 or 3');
-  const linkType = o.linkType ?? 101;
+  const linkType = o.linkType ?? LINKTYPE.RAW;
   if (!isInt(linkType, 0, 0xffffffff)) throw new OptionsError('linkType', linkType, 'a LINKTYPE_* number');
   if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '')) throw new OptionsError('name', o.name, 'a non-empty string');
   const keepErrors = o.keepErrors ?? 10;
@@ -117,9 +115,6 @@ export function resolveFilterOptions(options: FilterOptions | undefined): Resolv
 }
 
 /** Options of compileFilter. */
-/** largest `prefetch` (packets ahead; compiler/index.ts checks the same bound) */
-export const MAX_PREFETCH = 65535;
-
 export interface CompileFilterOptions {
   /** the chunk name used in messages and recorded in the module (default "filter.lua") */
   name?: string;

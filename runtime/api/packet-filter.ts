@@ -1,17 +1,19 @@
 // The library's friendly layer: a PacketFilter that takes packets one at a
 // time or in arrays and keeps counts, over the batch-oriented Filter that
-// every engine implements. The on-error verdict is applied here, as the
-// command line's runner applies it. Nothing here imports the compiler
+// every engine implements. The on-error verdict and the counts follow the
+// runner's policy (run/verdicts.ts). Nothing here imports the compiler
 // unless a script has to be compiled.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ACCEPT, ERROR, type EngineName, type FilterError, type PacketBatch } from '../engine/filter.js';
-import { networkOffset, networkOffsetFn, type Layer, type OffsetFn } from '../capture/link.js';
+import { ACCEPT, ERROR, type EngineName, type FilterError } from '../engine/filter.js';
+import { networkOffset, networkOffsetFn } from '../capture/link.js';
 import { loadEngine, type LoadedFilter } from '../engine/load.js';
+import { scriptBytes } from '../engine/script-bytes.js';
 import { resolveFilterOptions, OptionsError, type FilterOptions, type ResolvedFilterOptions } from './options.js';
-import type { Counts } from '../run/run.js';
+import { VerdictPolicy, zeroCounts, type Counts } from '../run/verdicts.js';
 import { WasmFilter, type ModuleInfo } from '../engine/wasm.js';
+import { BatchBuilder } from '../run/batch.js';
 
 /** A packet with its capture context, e.g. a record from readCapture. Only `data` is required. */
 export interface PacketRecord {
@@ -86,12 +88,12 @@ export class PacketFilter {
   /** the module's self-description, when the engine is 'wasm' */
   readonly moduleInfo: ModuleInfo | undefined;
   /** the first `keepErrors` filter errors of this filter's life */
-  readonly firstErrors: FilterRuntimeError[] = [];
-  private readonly counts: Counts = { packets: 0, accepted: 0, rejected: 0, errors: 0 };
+  readonly firstErrors: FilterRuntimeError[];
+  private readonly policy: VerdictPolicy<FilterRuntimeError>;
+  private readonly counts: Counts = zeroCounts();
   private readonly listeners: ((error: FilterRuntimeError) => void)[] = [];
-  private readonly batch: PacketBatch;
+  private readonly batch = new BatchBuilder(BATCH_PACKETS, 64 * 1024);
   private verdicts = new Uint8Array(BATCH_PACKETS);
-  private readonly offsetFor: (linkType: number) => OffsetFn;
   private closed = false;
 
   /** @internal use loadFilter or loadFilterFile */
@@ -99,16 +101,8 @@ export class PacketFilter {
     this.engine = inner.engine as EngineName;
     this.reasons = inner.reasons;
     this.moduleInfo = inner instanceof WasmFilter ? inner.info : undefined;
-    this.batch = {
-      bytes: new Uint8Array(64 * 1024), offsets: new Uint32Array(BATCH_PACKETS), lengths: new Uint32Array(BATCH_PACKETS),
-      timestampsSec: new Float64Array(BATCH_PACKETS), timestampsNsec: new Uint32Array(BATCH_PACKETS), count: 0,
-    };
-    const cache = new Map<number, OffsetFn>();
-    this.offsetFor = (linkType) => {
-      let fn = cache.get(linkType);
-      if (!fn) cache.set(linkType, (fn = networkOffsetFn(linkType, options.layer)));
-      return fn;
-    };
+    this.policy = new VerdictPolicy(options.onError, options.keepErrors);
+    this.firstErrors = this.policy.firstErrors;
   }
 
   /** A copy of the counts: every packet is accepted or rejected; `errors` counts failed calls (also in one of the two). */
@@ -135,8 +129,8 @@ export class PacketFilter {
    */
   match(packet: PacketInput, timestamp?: Timestamp): boolean {
     this.checkOpen();
-    this.batch.count = 0;
-    this.add(packet, 0, timestamp);
+    this.batch.reset();
+    this.add(packet, timestamp);
     return this.flush(1, this.verdicts, 0) === 1;
   }
 
@@ -151,20 +145,17 @@ export class PacketFilter {
     const list = Array.isArray(packets) ? (packets as readonly PacketInput[]) : [...packets];
     const out = new Uint8Array(list.length);
     let start = 0;
-    let bytes = 0;
-    this.batch.count = 0;
+    this.batch.reset();
     for (let i = 0; i < list.length; i++) {
-      const size = this.add(list[i], bytes);
-      bytes += size;
-      if (this.batch.count === BATCH_PACKETS || bytes >= BATCH_BYTES) {
+      this.add(list[i]);
+      if (this.batch.count === BATCH_PACKETS || this.batch.used >= BATCH_BYTES) {
         this.flush(this.batch.count, out, start);
         start += this.batch.count;
-        this.batch.count = 0;
-        bytes = 0;
+        this.batch.reset();
       }
     }
     if (this.batch.count > 0) this.flush(this.batch.count, out, start);
-    this.batch.count = 0;
+    this.batch.reset();
     return out;
   }
 
@@ -179,23 +170,13 @@ export class PacketFilter {
     if (this.closed) throw new Error('the filter is closed');
   }
 
-  /** Appends a packet to the batch at byte `at`; returns its size. */
-  private add(packet: PacketInput, at: number, timestamp?: Timestamp): number {
+  /** Appends a packet to the batch. */
+  private add(packet: PacketInput, timestamp?: Timestamp): void {
     const isBytes = packet instanceof Uint8Array;
     const frame = isBytes ? packet : packet?.data;
     if (!(frame instanceof Uint8Array)) throw new TypeError('a packet is a Uint8Array or an object with a Uint8Array `data`');
     const linkType = isBytes || packet.linkType === undefined ? this.options.linkType : packet.linkType;
-    const pkt = frame.subarray(this.offsetFor(linkType)(frame));
-    const b = this.batch;
-    if (at + pkt.length > b.bytes.length) {
-      const grown = new Uint8Array(Math.max(b.bytes.length * 2, at + pkt.length));
-      grown.set(b.bytes.subarray(0, at));
-      b.bytes = grown;
-    }
-    b.bytes.set(pkt, at);
-    const i = b.count++;
-    b.offsets[i] = at;
-    b.lengths[i] = pkt.length;
+    const pkt = frame.subarray(networkOffset(linkType, frame, this.options.layer));
     let sec = isBytes ? 0 : packet.tsSec ?? 0;
     let nsec = isBytes ? 0 : packet.tsNsec ?? 0;
     if (typeof timestamp === 'bigint') {
@@ -205,9 +186,7 @@ export class PacketFilter {
       sec = Math.floor(timestamp);
       nsec = Math.round((timestamp - sec) * 1e6) * 1000;
     }
-    b.timestampsSec[i] = sec;
-    b.timestampsNsec[i] = nsec;
-    return pkt.length;
+    this.batch.add(pkt, sec, nsec);
   }
 
   /** Runs the batch, writes 1/0 into out[start..], counts; returns the first verdict. */
@@ -216,33 +195,19 @@ export class PacketFilter {
     const verdicts = this.verdicts;
     const errors: FilterError[] = this.inner.filterBatch(this.batch, verdicts);
     const messages = errors.length > 0 ? new Map(errors.map((e) => [e.index, e.message])) : undefined;
-    const pass = this.options.onError === 'pass';
-    const first = verdicts[0];
     for (let i = 0; i < count; i++) {
-      const v = verdicts[i];
-      let accepted = v === ACCEPT;
-      if (v === ERROR) {
-        accepted = pass;
-        this.counts.errors++;
+      let accepted = verdicts[i] === ACCEPT;
+      if (verdicts[i] === ERROR) {
+        // packets count from 1, as in luapf run and tshark's frame numbers
         const error = new FilterRuntimeError(messages?.get(i) ?? 'filter error', this.counts.packets + 1);
-        if (this.firstErrors.length < this.options.keepErrors) this.firstErrors.push(error);
+        accepted = this.policy.failed(this.counts, error);
         for (const listener of this.listeners) listener(error);
       }
-      this.counts.packets++;
-      if (accepted) this.counts.accepted++;
-      else this.counts.rejected++;
+      this.policy.count(this.counts, accepted);
       out[start + i] = accepted ? 1 : 0;
     }
-    return first === ERROR ? (pass ? 1 : 0) : first;
+    return out[start];
   }
-}
-
-/** Bytes of script text: latin1 (one char per byte) when every char fits, else UTF-8. */
-export function scriptBytes(text: string): Uint8Array {
-  for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) > 0xff) return new TextEncoder().encode(text);
-  }
-  return Buffer.from(text, 'latin1');
 }
 
 /**
@@ -277,13 +242,4 @@ export async function loadFilterFile(path: string | URL, options?: FilterOptions
   if (typeof file !== 'string' || file === '') throw new OptionsError('path', path, 'a file path or file: URL');
   const bytes = readFileSync(file);
   return loadFilter(bytes, { ...options, name: options?.name ?? basename(file) });
-}
-
-/**
- * The bytes a filter sees as `pkt` for a capture record: the frame without
- * its link-layer header at layer 3 (default), the whole frame at layer 2.
- * Throws LinkTypeError for a link type layer 3 cannot strip.
- */
-export function networkPacket(record: { data: Uint8Array; linkType: number }, layer: Layer = 3): Uint8Array {
-  return record.data.subarray(networkOffset(record.linkType, record.data, layer));
 }

@@ -4,10 +4,12 @@
 // call per batch, and the verdict words are counted straight from that
 // memory, so what is timed is the filter and the batch loop, as in
 // pflua-bench. Other engines go through Filter.filterBatch.
+import { DESCRIPTOR_BYTES, VERDICT_ACCEPT, VERDICT_BYTES, VERDICT_REJECT } from '../../compiler/abi.js';
 import type { CaptureIndex, CaptureRecord } from '../capture/read.js';
 import { indexCaptureFile } from '../capture/read.js';
-import { ACCEPT, ERROR, type Filter, type PacketBatch } from '../engine/filter.js';
-import { networkOffset, networkOffsetFn, type Layer, type OffsetFn } from '../capture/link.js';
+import { ACCEPT, DEFAULT_LIMITS, ERROR, type Filter, type PacketBatch } from '../engine/filter.js';
+import { networkOffsetAt, type Layer } from '../capture/link.js';
+import { BatchBuilder } from '../run/batch.js';
 import { WasmFilter, writeDescriptor } from '../engine/wasm.js';
 
 /** Packets of one capture, held in memory: a PacketBatch over all of them. */
@@ -19,31 +21,11 @@ export interface PacketSet extends PacketBatch {
 
 /** Builds a set from record objects (the built-in traffic); packets are copied contiguously. */
 export function packetSetFromRecords(name: string, records: Iterable<CaptureRecord>, layer: Layer = 3): PacketSet {
-  const packets: Uint8Array[] = [];
-  const sec: number[] = [];
-  const nsec: number[] = [];
-  let totalBytes = 0;
-  for (const r of records) {
-    const p = r.data.subarray(networkOffset(r.linkType, r.data, layer));
-    packets.push(p);
-    sec.push(r.tsSec);
-    nsec.push(r.tsNsec);
-    totalBytes += p.length;
-  }
-  const bytes = new Uint8Array(totalBytes);
-  const offsets = new Uint32Array(packets.length);
-  const lengths = new Uint32Array(packets.length);
-  let at = 0;
-  packets.forEach((p, i) => {
-    bytes.set(p, at);
-    offsets[i] = at;
-    lengths[i] = p.length;
-    at += p.length;
-  });
-  return {
-    name, bytes, offsets, lengths, count: packets.length, totalBytes,
-    timestampsSec: Float64Array.from(sec), timestampsNsec: Uint32Array.from(nsec),
-  };
+  const list = Array.isArray(records) ? (records as CaptureRecord[]) : [...records];
+  const batch = new BatchBuilder(list.length, 64 * 1024);
+  for (const r of list) batch.addRecord(r, layer);
+  const { bytes, used, offsets, lengths, count, timestampsSec, timestampsNsec } = batch;
+  return { name, bytes: bytes.subarray(0, used), offsets, lengths, count, totalBytes: used, timestampsSec, timestampsNsec };
 }
 
 /**
@@ -55,14 +37,11 @@ export function packetSetFromIndex(name: string, index: CaptureIndex, layer: Lay
   const offsets = new Uint32Array(n);
   const lengths = new Uint32Array(n);
   let totalBytes = 0;
-  let fnFor = -1;
-  let fn: OffsetFn = () => 0;
   for (let i = 0; i < n; i++) {
     const lt = index.linkType[i];
-    if (lt !== fnFor) { fn = networkOffsetFn(lt, layer); fnFor = lt; }
     const start = index.dataOffset[i];
     const len = index.capLen[i];
-    const skip = Math.min(len, fn(index.bytes.subarray(start, start + len)));
+    const skip = networkOffsetAt(lt, index.bytes, start, len, layer);
     offsets[i] = start + skip;
     lengths[i] = len - skip;
     totalBytes += len - skip;
@@ -71,6 +50,14 @@ export function packetSetFromIndex(name: string, index: CaptureIndex, layer: Lay
     name, bytes: index.bytes, offsets, lengths, count: n, totalBytes,
     timestampsSec: index.tsSec, timestampsNsec: index.tsNsec,
   };
+}
+
+/**
+ * A memory cap that fits every set given laid out in a module (descriptors,
+ * verdict words, packets), plus the default cap's worth for the filter itself.
+ */
+export function memoryFor(...sets: PacketSet[]): number {
+  return Math.max(0, ...sets.map((s) => s.bytes.length + s.count * (DESCRIPTOR_BYTES + VERDICT_BYTES))) + DEFAULT_LIMITS.memoryBytes;
 }
 
 /** Reads a capture file into a set (throws CaptureError / LinkTypeError). */
@@ -118,21 +105,33 @@ export interface BenchResult {
   warmup?: WarmUpResult;
 }
 
-/** One pass over a set (or a share of its batches); returns accepted and errored counts. */
+/** One pass over a set; returns accepted and errored counts. */
 export type Pass = () => { accepted: number; errors: number; packets: number };
 
-/** Batches [first, first + stride, ...) of a set of `count` packets. */
-export interface Share { first: number; stride: number }
-const ALL: Share = { first: 0, stride: 1 };
+type PassCounts = ReturnType<Pass>;
+
+/** The loop of every pass: `run` filters packets [start, start + n) and adds its accepts and errors to `into`. */
+function passOver(count: number, batchSize: number, run: (start: number, n: number, into: PassCounts) => void): Pass {
+  const batches = Math.ceil(count / batchSize);
+  return () => {
+    const into: PassCounts = { accepted: 0, errors: 0, packets: 0 };
+    for (let b = 0; b < batches; b++) {
+      const start = b * batchSize;
+      const n = Math.min(batchSize, count - start);
+      run(start, n, into);
+      into.packets += n;
+    }
+    return into;
+  };
+}
 
 /**
  * Lays the set out once in the module's memory: descriptors, a verdict area
  * per batch, then the packets, and returns a pass that makes one Wasm call
  * per batch and counts the verdict words in bulk.
  */
-export function wasmPass(filter: WasmFilter, set: PacketSet, batchSize: number, share: Share = ALL): Pass {
-  const batches = Math.ceil(set.count / batchSize);
-  const descBytes = set.count * 16;
+export function wasmPass(filter: WasmFilter, set: PacketSet, batchSize: number): Pass {
+  const descBytes = set.count * DESCRIPTOR_BYTES;
   // Only the bytes the packets span are copied (a capture's file headers are not needed but are small).
   let lo = set.count > 0 ? Infinity : 0;
   let hi = 0;
@@ -141,75 +140,57 @@ export function wasmPass(filter: WasmFilter, set: PacketSet, batchSize: number, 
     if (set.offsets[i] + set.lengths[i] > hi) hi = set.offsets[i] + set.lengths[i];
   }
   const span = Math.max(0, hi - lo);
-  const base = filter.reserve(descBytes + batchSize * 4 + span);
+  const base = filter.reserve(descBytes + batchSize * VERDICT_BYTES + span);
   const verdictBase = base + descBytes;
-  const packetBase = verdictBase + batchSize * 4;
+  const packetBase = verdictBase + batchSize * VERDICT_BYTES;
   new Uint8Array(filter.memory.buffer).set(set.bytes.subarray(lo, hi), packetBase);
   const u32 = new Uint32Array(filter.memory.buffer);
   for (let i = 0; i < set.count; i++) {
-    writeDescriptor(u32, (base >>> 2) + i * 4, packetBase + set.offsets[i] - lo, set.lengths[i], set.timestampsSec[i], set.timestampsNsec[i]);
+    writeDescriptor(u32, (base + i * DESCRIPTOR_BYTES) >>> 2, packetBase + set.offsets[i] - lo, set.lengths[i], set.timestampsSec[i], set.timestampsNsec[i]);
   }
   const words = new Uint32Array(filter.memory.buffer, verdictBase, batchSize);
-  return () => {
-    let accepted = 0;
-    let errors = 0;
-    let packets = 0;
-    for (let b = share.first; b < batches; b += share.stride) {
-      const start = b * batchSize;
-      const n = Math.min(batchSize, set.count - start);
-      filter.runRaw(base + start * 16, verdictBase, n);
-      // Without errors every word is 0 or 1 and the sum is the accept count: no branch per
-      // packet (accept and reject interleave unpredictably); an error word sends the batch to the slow count.
-      let sum = 0;
-      let high = 0;
+  return passOver(set.count, batchSize, (start, n, into) => {
+    filter.runRaw(base + start * DESCRIPTOR_BYTES, verdictBase, n);
+    // Without errors every word is 0 or 1 (reject, accept) and the sum is the accept count: no branch
+    // per packet (accept and reject interleave unpredictably); an error word sends the batch to the slow count.
+    let sum = 0;
+    let high = 0;
+    for (let i = 0; i < n; i++) {
+      const w = words[i];
+      sum += w;
+      high |= w >>> 1;
+    }
+    if (high === 0) into.accepted += sum;
+    else {
       for (let i = 0; i < n; i++) {
         const w = words[i];
-        sum += w;
-        high |= w >>> 1;
+        if (w === VERDICT_ACCEPT) into.accepted++;
+        else if (w !== VERDICT_REJECT) into.errors++;
       }
-      if (high === 0) accepted += sum;
-      else {
-        for (let i = 0; i < n; i++) {
-          const w = words[i];
-          if (w === 1) accepted++;
-          else if (w !== 0) errors++;
-        }
-      }
-      packets += n;
     }
-    return { accepted, errors, packets };
-  };
+  });
 }
 
-export function genericPass(filter: Filter, set: PacketSet, batchSize: number, share: Share = ALL): Pass {
+/** A pass through Filter.filterBatch, over slices of the set's columns (no copy in the pass itself). */
+export function genericPass(filter: Filter, set: PacketSet, batchSize: number): Pass {
   const verdicts = new Uint8Array(batchSize);
   const batch: PacketBatch = { ...set };
-  const batches = Math.ceil(set.count / batchSize);
-  return () => {
-    let accepted = 0;
-    let errors = 0;
-    let packets = 0;
-    for (let b = share.first; b < batches; b += share.stride) {
-      const start = b * batchSize;
-      const n = Math.min(batchSize, set.count - start);
-      batch.offsets = set.offsets.subarray(start, start + n);
-      batch.lengths = set.lengths.subarray(start, start + n);
-      batch.timestampsSec = set.timestampsSec.subarray(start, start + n);
-      batch.timestampsNsec = set.timestampsNsec.subarray(start, start + n);
-      batch.count = n;
-      filter.filterBatch(batch, verdicts);
-      for (let i = 0; i < n; i++) {
-        if (verdicts[i] === ACCEPT) accepted++;
-        else if (verdicts[i] === ERROR) errors++;
-      }
-      packets += n;
+  return passOver(set.count, batchSize, (start, n, into) => {
+    batch.offsets = set.offsets.subarray(start, start + n);
+    batch.lengths = set.lengths.subarray(start, start + n);
+    batch.timestampsSec = set.timestampsSec.subarray(start, start + n);
+    batch.timestampsNsec = set.timestampsNsec.subarray(start, start + n);
+    batch.count = n;
+    filter.filterBatch(batch, verdicts);
+    for (let i = 0; i < n; i++) {
+      if (verdicts[i] === ACCEPT) into.accepted++;
+      else if (verdicts[i] === ERROR) into.errors++;
     }
-    return { accepted, errors, packets };
-  };
+  });
 }
 
-export function makePass(filter: Filter, set: PacketSet, batchSize: number, share: Share = ALL): Pass {
-  return filter instanceof WasmFilter ? wasmPass(filter, set, batchSize, share) : genericPass(filter, set, batchSize, share);
+export function makePass(filter: Filter, set: PacketSet, batchSize: number): Pass {
+  return filter instanceof WasmFilter ? wasmPass(filter, set, batchSize) : genericPass(filter, set, batchSize);
 }
 
 export function median(values: readonly number[]): number {

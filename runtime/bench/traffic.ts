@@ -3,8 +3,7 @@
 // A mix of IPv4/IPv6 TCP, UDP and ICMP whose payloads exercise the example
 // filters: SSH banners (some OpenSSH_6.4), HTTP requests, DNS queries, RTP.
 import type { CaptureRecord } from '../capture/read.js';
-
-const LINKTYPE_RAW = 101;
+import { LINKTYPE } from '../capture/link.js';
 
 /** xorshift32: the same bytes on every run and platform. */
 function prng(seed: number): () => number {
@@ -105,7 +104,7 @@ export function syntheticTraffic(count = 20_000, seed = 0x5eed): CaptureRecord[]
     const v6 = proto !== 1 && rand() % 5 === 0;
     const data = v6 ? ipv6(proto, src, dst, body) : ipv4(proto, src, dst, body);
     records.push({
-      linkType: LINKTYPE_RAW, tsSec: startSec + Math.floor(i / 1000), tsNsec: (i % 1000) * 1_000_000,
+      linkType: LINKTYPE.RAW, tsSec: startSec + Math.floor(i / 1000), tsNsec: (i % 1000) * 1_000_000,
       origLen: data.length, data, offset: 0,
     });
   }

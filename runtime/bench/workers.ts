@@ -22,15 +22,16 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import {
   makePass, median, summarize, timePasses, warmUp, type BenchOptions, type BenchResult, type PacketSet, type Pass, type WarmUpResult,
 } from './measure.js';
-import type { EngineName, FilterLimits } from '../engine/filter.js';
-import { loadEngine, type ScriptCompile } from '../engine/load.js';
+import type { EngineName } from '../engine/filter.js';
+import { loadEngine, type LoadOptions, type ScriptCompile } from '../engine/load.js';
+import { scriptText } from '../engine/script-bytes.js';
 
-export interface WorkerFilterSpec {
+/** The filter each worker loads: loadEngine's options, with the source as bytes (they cross to the worker) and one engine. */
+export interface WorkerFilterSpec extends LoadOptions {
   /** script text (latin1) or module bytes */
   source: Uint8Array;
   name: string;
   engine: EngineName;
-  limits?: Partial<FilterLimits>;
   /** the script's compile (compileAside), so that workers do not compile */
   compiled?: ScriptCompile;
 }
@@ -228,8 +229,7 @@ async function workerMain(init: WorkerInit): Promise<void> {
   const port = parentPort!;
   let pass: Pass;
   try {
-    const { source, name, engine, limits, compiled } = init.filter;
-    const filter = await loadEngine({ source, name, engine, limits, compiled });
+    const filter = await loadEngine(init.filter);
     pass = makePass(filter, init.set, init.batchSize);
     port.postMessage({ type: 'ready', ...pass() } satisfies FromWorker);
   } catch (e) {
@@ -257,5 +257,5 @@ if (!isMainThread && (workerData as Partial<WorkerInit> | null)?.luapfBench) {
 if (!isMainThread && (workerData as { luapfCompile?: boolean } | null)?.luapfCompile) {
   const { source, name, fuel } = workerData as { source: Uint8Array; name: string; fuel?: number };
   const { compileCached } = await import('../engine/compile-cache.js');
-  parentPort!.postMessage(await compileCached(Buffer.from(source).toString('latin1'), { file: name, fuel }));
+  parentPort!.postMessage(await compileCached(scriptText(source), { file: name, fuel }));
 }

@@ -1,7 +1,8 @@
 // Link layer: where the network-layer packet (`pkt`, DESIGN.md §2) starts
-// inside a captured frame, per LINKTYPE_* value. The offset is resolved per
-// link type once (linkLayer / networkOffsetFn) so the per-packet work is a
-// bounds check, plus a short loop over VLAN tags for Ethernet.
+// inside a captured frame, per LINKTYPE_* value. The one place that walks
+// link headers: the library, both runners and the benchmark ask here. The
+// offset is resolved per link type once (networkOffsetFn) so the per-packet
+// work is a bounds check, plus a short loop over VLAN tags for Ethernet.
 
 export const LINKTYPE = {
   NULL: 0,
@@ -51,22 +52,23 @@ export class LinkTypeError extends Error {
   }
 }
 
+/** What `pkt` is: 3 the network-layer packet (the link header stripped), 2 the whole frame. */
 export type Layer = 2 | 3;
 
-/** Returns the offset of the network-layer packet in `frame` (frame.length when the frame is too short). */
-export type OffsetFn = (frame: Uint8Array) => number;
+/**
+ * Where the network-layer packet starts in the frame of `n` bytes at `at` in
+ * `bytes` (default: the whole array is the frame); `n` when the frame is too
+ * short. A position rather than a subarray, so the zero-copy runner and the
+ * benchmark's columnar sets call it on frames in place.
+ */
+export type OffsetFn = (bytes: Uint8Array, at?: number, n?: number) => number;
 
 const ETH_VLAN_8021Q = 0x8100;
 const ETH_VLAN_8021AD = 0x88a8;
 const ETH_VLAN_9100 = 0x9100;
 
-/**
- * Length of the Ethernet header (with any VLAN tags) of the frame of `n`
- * bytes at `at` in `bytes`; `n` when the frame is too short. Takes a
- * position rather than a subarray so the zero-copy runner can call it on
- * frames in place.
- */
-export function ethernetHeaderLength(bytes: Uint8Array, at: number, n: number): number {
+/** Ethernet: 14 bytes, then 4 more per VLAN tag (802.1Q, 802.1ad, 0x9100). */
+const ethernetOffset: OffsetFn = (bytes, at = 0, n = bytes.length - at) => {
   if (n < 14) return n;
   let off = 14;
   // The ethertype sits in the two bytes before `off`; each tag pushes it 4 bytes on.
@@ -76,17 +78,16 @@ export function ethernetHeaderLength(bytes: Uint8Array, at: number, n: number): 
     if (off + 4 > n) return n;
     off += 4;
   }
-}
-
-const ethernetOffset: OffsetFn = (frame) => ethernetHeaderLength(frame, 0, frame.length);
+};
 
 const layer2: OffsetFn = () => 0;
 
 function fixed(len: number): OffsetFn {
   if (len === 0) return layer2;
-  return (frame) => (frame.length < len ? frame.length : len);
+  return (bytes, at = 0, n = bytes.length - at) => (n < len ? n : len);
 }
 
+/** Link types whose header has a fixed length at layer 3 (Ethernet's varies: ethernetOffset). */
 const FIXED_HEADER: Record<number, number> = {
   [LINKTYPE.NULL]: 4,
   [LINKTYPE.LOOP]: 4,
@@ -97,14 +98,6 @@ const FIXED_HEADER: Record<number, number> = {
   [LINKTYPE.LINUX_SLL]: 16,
   [LINKTYPE.LINUX_SLL2]: 20,
 };
-
-/**
- * Header length of a link type at layer 3 when it is fixed; undefined for
- * Ethernet (variable: see ethernetHeaderLength) and for unsupported types.
- */
-export function fixedHeaderLength(linkType: number): number | undefined {
-  return FIXED_HEADER[linkType];
-}
 
 /** True if `networkOffset` can strip this link type at layer 3. */
 export function isSupportedLinkType(linkType: number): boolean {
@@ -132,16 +125,34 @@ export function networkOffsetFn(linkType: number, layer: Layer = 3): OffsetFn {
   return fn;
 }
 
-/** Byte offset where the packet handed to filter() starts: `pkt = frame.subarray(off)`. */
+// Per-packet callers almost always repeat the previous link type.
 let lastType = LINKTYPE.ETHERNET as number;
 let lastFn: OffsetFn = ethernetOffset;
 
-export function networkOffset(linkType: number, frame: Uint8Array, layer: Layer = 3): number {
+/**
+ * Where the network-layer packet starts in the frame of `n` bytes at `at`
+ * in `bytes`, a frame of `linkType`: the per-packet entry of the runners and
+ * the benchmark, which hold frames in place. Throws LinkTypeError.
+ */
+export function networkOffsetAt(linkType: number, bytes: Uint8Array, at: number, n: number, layer: Layer = 3): number {
   if (layer === 2) return 0;
-  // Per-packet callers almost always repeat the previous link type.
   if (linkType !== lastType) {
     lastFn = networkOffsetFn(linkType, 3);
     lastType = linkType;
   }
-  return lastFn(frame);
+  return lastFn(bytes, at, n);
+}
+
+/** Byte offset where the packet handed to filter() starts: `pkt = frame.subarray(off)`. Throws LinkTypeError. */
+export function networkOffset(linkType: number, frame: Uint8Array, layer: Layer = 3): number {
+  return networkOffsetAt(linkType, frame, 0, frame.length, layer);
+}
+
+/**
+ * The bytes a filter sees as `pkt` for a capture record: the frame without
+ * its link-layer header at layer 3 (default), the whole frame at layer 2.
+ * Throws LinkTypeError for a link type layer 3 cannot strip.
+ */
+export function networkPacket(record: { data: Uint8Array; linkType: number }, layer: Layer = 3): Uint8Array {
+  return record.data.subarray(networkOffset(record.linkType, record.data, layer));
 }

@@ -189,14 +189,18 @@ export function parseCapture(bytes: Uint8Array, name = '<buffer>'): Partial<Pars
   return { info: parser.info, records: sink.records, bytes, ...(parser.error ? { error: parser.error } : {}) };
 }
 
-/** Reads a whole capture file synchronously (the benchmark's path). Throws CaptureError on any problem. */
-export function readCaptureFile(path: string): ParsedCapture {
-  let bytes: Uint8Array;
+/** A whole file's bytes, read synchronously; a failure is a CaptureError at offset 0. */
+function readWholeFile(path: string): Uint8Array {
   try {
-    bytes = fs.readFileSync(path);
+    return fs.readFileSync(path);
   } catch (e) {
     throw ioError(path, 0, e);
   }
+}
+
+/** Reads a whole capture file synchronously (the benchmark's path). Throws CaptureError on any problem. */
+export function readCaptureFile(path: string): ParsedCapture {
+  const bytes = readWholeFile(path);
   const r = parseCapture(bytes, path);
   if (r.error) throw r.error;
   return { info: r.info!, records: r.records, bytes };
@@ -207,18 +211,10 @@ export function readCaptureFile(path: string): ParsedCapture {
  * `bytes.subarray(dataOffset[i], dataOffset[i] + capLen[i])`. This is the
  * layout of a PacketBatch (runtime/engine/filter.ts), for the benchmark.
  */
-export interface CaptureIndex {
+export interface CaptureIndex
+  extends Pick<RecordColumns, 'count' | 'linkType' | 'tsSec' | 'tsNsec' | 'origLen' | 'dataOffset' | 'capLen' | 'offset'> {
   info: CaptureInfo | undefined;
   bytes: Uint8Array;
-  count: number;
-  linkType: Int32Array;
-  tsSec: Float64Array;
-  tsNsec: Uint32Array;
-  origLen: Uint32Array;
-  dataOffset: Uint32Array;
-  capLen: Uint32Array;
-  /** file offset of each record's header */
-  offset: Float64Array;
   error?: CaptureError;
 }
 
@@ -245,13 +241,7 @@ export function indexCapture(bytes: Uint8Array, name = '<buffer>'): CaptureIndex
 
 /** indexCapture over a file read synchronously. Throws CaptureError on any problem. */
 export function indexCaptureFile(path: string): CaptureIndex & { info: CaptureInfo } {
-  let bytes: Uint8Array;
-  try {
-    bytes = fs.readFileSync(path);
-  } catch (e) {
-    throw ioError(path, 0, e);
-  }
-  const r = indexCapture(bytes, path);
+  const r = indexCapture(readWholeFile(path), path);
   if (r.error) throw r.error;
   return r as CaptureIndex & { info: CaptureInfo };
 }

@@ -265,20 +265,7 @@ class Writer implements CaptureWriter {
  * a writable stream, with the same options as writeCapture (`linkType`,
  * `format`, `snaplen`, `tsResolution`, `name`). The header is written at once.
  */
-export function createCaptureWriter(dest: CaptureDestination, options?: CaptureWriterOptions): CaptureWriter;
-/**
- * @deprecated the link type as a positional argument (luapf 0.1): pass
- * `{ linkType }` in the options instead; this form will be removed.
- */
-export function createCaptureWriter(dest: CaptureDestination, linkType: number, options?: number | CaptureWriterOptions): CaptureWriter;
-export function createCaptureWriter(
-  destination: CaptureDestination,
-  linkTypeOrOptions?: number | CaptureWriterOptions,
-  legacy: number | CaptureWriterOptions = {},
-): CaptureWriter {
-  const opts: CaptureWriterOptions = typeof linkTypeOrOptions === 'number'
-    ? { ...(typeof legacy === 'number' ? { snaplen: legacy } : legacy), linkType: linkTypeOrOptions }
-    : linkTypeOrOptions ?? {};
+export function createCaptureWriter(destination: CaptureDestination, opts: CaptureWriterOptions = {}): CaptureWriter {
   if (typeof opts !== 'object' || opts === null) throw new OptionsError('options', opts, 'an object');
   const dest = destinationOf(destination);
   const linkType = opts.linkType ?? 1;

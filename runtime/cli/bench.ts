@@ -4,12 +4,14 @@
 // built-in synthetic traffic is used so that it works on a fresh clone.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { benchFilter, loadPacketSet, packetSetFromRecords, type BenchResult, type PacketSet } from '../bench/measure.js';
-import { benchWorkers, compileAside, scalingOf, type Scaling } from '../bench/workers.js';
+import { benchFilter, loadPacketSet, memoryFor, packetSetFromRecords, type BenchResult, type PacketSet } from '../bench/measure.js';
+import { benchWorkers, compileAside, scalingOf, type Scaling, type WorkerFilterSpec } from '../bench/workers.js';
 import { EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK } from './exit-codes.js';
 import { describeLoadError } from './run.js';
 import type { EngineName } from '../engine/filter.js';
-import { isWasm, loadEngine } from '../engine/load.js';
+import type { Layer } from '../capture/link.js';
+import { loadEngine } from '../engine/load.js';
+import { isWasmModule } from '../engine/wasm.js';
 import { syntheticTraffic } from '../bench/traffic.js';
 import { LinkTypeError } from '../capture/link.js';
 
@@ -66,14 +68,10 @@ class ProgressBar {
   }
 }
 
-function memoryFor(set: PacketSet): number {
-  return set.bytes.length + set.count * 20 + (64 << 20);
-}
-
 export async function benchCommand(inputs: string[], opts: BenchCommandOptions): Promise<number> {
   const filters = inputs.filter(isFilterFile);
   const captures = inputs.filter((p) => !isFilterFile(p));
-  const layer = Number(opts.layer) as 2 | 3;
+  const layer = Number(opts.layer) as Layer;
   const workers = opts.workers ?? 0;
 
   const sets: PacketSet[] = [];
@@ -109,14 +107,14 @@ export async function benchCommand(inputs: string[], opts: BenchCommandOptions):
         return EXIT_BAD_INPUT;
       }
       // compiled aside, in a worker thread: binaryen never enters this isolate (bench/workers.ts)
-      const compiled = engines.includes('wasm') && !isWasm(source) ? await compileAside(source, path) : undefined;
+      const compiled = engines.includes('wasm') && !isWasmModule(source) ? await compileAside(source, path) : undefined;
       for (const engine of engines) {
         for (const set of sets) {
           let filter;
-          const limits = { memoryBytes: memoryFor(set) };
+          const spec: WorkerFilterSpec = { source, name: path, engine, limits: { memoryBytes: memoryFor(set) }, compiled };
           try {
             // A fresh instance per capture: state from one capture must not leak into the next.
-            filter = await loadEngine({ source, name: path, engine, limits, compiled });
+            filter = await loadEngine(spec);
           } catch (e) {
             const reason = describeLoadError(e);
             if (reason === undefined) throw e;
@@ -135,7 +133,6 @@ export async function benchCommand(inputs: string[], opts: BenchCommandOptions):
             filter.close();
           }
           if (workers > 0) {
-            const spec = { source, name: path, engine, limits, compiled };
             // one pool of threads measures one worker and N, samples alternating (bench/workers.ts)
             const counts = workers > 1 ? [1, workers] : [1];
             bar.step(`${basename(path)} [${engine}] ${set.name} × ${counts.join(' and ')} worker${workers > 1 ? 's' : ''}`);

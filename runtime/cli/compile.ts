@@ -2,10 +2,11 @@
 // compiler (and, for compile, binaryen). `check` loads each filter exactly
 // as `luapf run` would and reports the outcome, so the two never disagree.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { scriptText } from '../engine/script-bytes.js';
 import { EXIT_BAD_INPUT, EXIT_OK } from './exit-codes.js';
 import { ScriptError } from '../errors.js';
 
-export type DumpStage = 'parse' | 'check' | 'ir' | 'wat';
+export type DumpStage = 'parse' | 'unroll' | 'check' | 'ir' | 'wat';
 
 export interface CompileCommandOptions {
   output?: string;
@@ -22,7 +23,7 @@ export interface CheckCommandOptions {
 
 function readScript(path: string): string | undefined {
   try {
-    return readFileSync(path, 'latin1');
+    return scriptText(readFileSync(path));
   } catch (e) {
     process.stderr.write(`luapf: ${(e as Error).message}\n`);
     return undefined;
@@ -91,7 +92,8 @@ interface CheckReport {
 async function checkOne(path: string): Promise<{ report: CheckReport; details: { line: number; column: number; message: string }[] }> {
   const report: CheckReport = { filter: path, engine: null, reasons: [] };
   let details: { line: number; column: number; message: string }[] = [];
-  const { isWasm, loadEngine } = await import('../engine/load.js');
+  const { loadEngine } = await import('../engine/load.js');
+  const { isWasmModule } = await import('../engine/wasm.js');
   const { WasmFilter } = await import('../engine/wasm.js');
   let bytes: Buffer;
   try {
@@ -109,11 +111,11 @@ async function checkOne(path: string): Promise<{ report: CheckReport; details: {
       report.moduleBytes = filter.size;
       const { abi, compiler, source, sourceHash, options } = filter.info;
       // a script compiled just now is described by its engine alone
-      if (isWasm(bytes)) report.module = { abi, compiler, source, sourceHash, options };
+      if (isWasmModule(bytes)) report.module = { abi, compiler, source, sourceHash, options };
     } else if (filter.reasons.length > 0) {
       // the checker's reasons as data, for the FILE:LINE:COL lines
       const { checkScript } = await import('../../compiler/index.js');
-      details = checkScript(bytes.toString('latin1'), { file: path }).details;
+      details = checkScript(scriptText(bytes), { file: path }).details;
     }
   } catch (e) {
     if (e instanceof ScriptError) report.error = { kind: e.kind, message: e.message, line: e.line, column: e.column };

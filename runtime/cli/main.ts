@@ -3,7 +3,9 @@
 // compiler/ only for the commands that compile).
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
-import { MAX_PREFETCH, OptionsError, parseFuel } from '../api/options.js';
+import { MAX_PREFETCH } from '../../compiler/abi.js';
+import { OptionsError, parseFuel } from '../api/options.js';
+import { VERSION } from '../version.js';
 
 // Each command's module is imported when the command runs, so that
 // `luapf run x.wasm` loads neither the benchmark nor the compiler.
@@ -106,7 +108,7 @@ Examples:
     .option('--fuel <n>', 'default steps per filter call written into the module (1 to 2147483647)', fuelArg, 1_000_000)
     .addOption(new Option('-O, --optimize <level>', 'binaryen optimization level').choices(['0', '1', '2', '3']).default('3'))
     .option('--prefetch <n>', 'packets ahead the batch loop touches (0: none; default: 16 for scripts reading at packet-computed offsets, else 0; docs/ABI.md)', packetsAhead)
-    .addOption(new Option('--dump <stage>', 'print what a compiler pass made instead of writing a module').choices(['parse', 'check', 'ir', 'wat']))
+    .addOption(new Option('--dump <stage>', 'print what a compiler pass made instead of writing a module').choices(['parse', 'unroll', 'check', 'ir', 'wat']))
     .addHelpText('after', `
 Exit codes: 0 compiled, 1 the script has a syntax error or is outside the compiled subset (every reason is listed), 2 usage.`)
     .action(async (filter: string, opts) => {
@@ -165,8 +167,6 @@ function positiveNumber(value: string): number {
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
   return n;
 }
-
-const VERSION = '0.1.0';
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();

@@ -4,7 +4,8 @@
 // runtime/cli/run.ts decides where each goes.
 import type { CaptureRecord } from '../capture/read.js';
 import { splitErrorMessage } from '../engine/filter.js';
-import type { CaptureSummary, Counts, RunSummary } from '../run/run.js';
+import type { CaptureSummary, RunSummary } from '../run/run.js';
+import type { Counts } from '../run/verdicts.js';
 
 /** A capture's counts with how long it took. */
 export interface TimedCounts extends Counts {

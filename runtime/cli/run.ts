@@ -8,7 +8,9 @@ import { CaptureError, type CaptureRecord } from '../capture/read.js';
 import { ScriptError } from '../errors.js';
 import { EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { EngineUnavailableError, loadEngine, type EngineChoice, type LoadedFilter } from '../engine/load.js';
-import { runCaptures, type Layer, type OnError, type RunSummary } from '../run/run.js';
+import { runCaptures, type RunSummary } from '../run/run.js';
+import type { Layer } from '../capture/link.js';
+import type { OnError } from '../run/verdicts.js';
 import { VerifyingFilter } from '../engine/verify.js';
 import {
   INLINE_NAME, RunInputError, checkOneLinkType, checkPlumbing, checkReadable, inlineScripts, openOutput,
@@ -149,7 +151,7 @@ export async function runCommand(filterPath: string | undefined, captures: strin
       const format = outputFormat(opts.write, opts.format);
       const { linkType, snaplen } = outputHeader(peeked.captures);
       const dest = opts.write === '-' ? '-' : openOutput(opts.write);
-      writer = createCaptureWriter(dest, linkType, { format, snaplen, name: opts.write === '-' ? '<stdout>' : opts.write });
+      writer = createCaptureWriter(dest, { linkType, format, snaplen, name: opts.write === '-' ? '<stdout>' : opts.write });
     }
     if (opts.verdicts && opts.verdicts !== '-') verdictFile = openOutput(opts.verdicts);
   } catch (e) {

@@ -30,9 +30,8 @@
 import luaparse from 'luaparse';
 import type * as L from 'luaparse';
 import { maskLua } from './position.js';
+import { MAX_CALL_DEPTH } from '../../compiler/abi.js';
 
-/** Most calls of the script's functions in progress at once; compiler/callgraph.ts has the same (why: there). */
-export const MAX_CALL_DEPTH = 150;
 
 type Fn = L.FunctionDeclaration | L.Chunk;
 /** The functions a variable (a local, or a global by name) is ever bound to. */

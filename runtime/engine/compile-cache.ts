@@ -14,6 +14,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CompileResult } from '../../compiler/index.js';
+import { isWasmModule } from './wasm.js';
 
 /** Bumped when the cache's layout or key changes. */
 const CACHE_FORMAT = 1;
@@ -70,12 +71,10 @@ export function cacheKey(source: string, request: CompileRequest): string {
     .digest('hex');
 }
 
-const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
-
 function readEntry(dir: string, key: string): Uint8Array | undefined {
   try {
     const bytes = readFileSync(join(dir, `${key}.wasm`));
-    return WASM_MAGIC.every((b, i) => bytes[i] === b) ? bytes : undefined;
+    return isWasmModule(bytes) ? bytes : undefined;
   } catch {
     return undefined;
   }

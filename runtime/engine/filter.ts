@@ -1,13 +1,19 @@
 // The contract every engine keeps: a Filter takes batches of packets and
 // returns one verdict code per packet. Mapping errors to accept/reject
-// (--on-error) and counting them is the runner's job, not the engine's.
+// (--on-error) and counting them is the runner's job (run/verdicts.ts), not
+// the engine's.
 
-/** Verdict codes written per packet by `Filter.filterBatch`. */
+// Verdict codes written per packet by `Filter.filterBatch` (a compiled
+// module's own verdict words are compiler/abi.ts's).
+/** filter() returned nil or false */
 export const REJECT = 0;
+/** filter() returned any other value */
 export const ACCEPT = 1;
+/** the call failed: a runtime error, exhausted fuel or memory, a trap */
 export const ERROR = 2;
 export type VerdictCode = typeof REJECT | typeof ACCEPT | typeof ERROR;
 
+/** 'wasm' (compiled) or 'lua' (interpreted). */
 export type EngineName = 'wasm' | 'lua';
 
 /**
@@ -64,6 +70,7 @@ export const DEFAULT_LIMITS: FilterLimits = {
   memoryBytes: 64 * 1024 * 1024,
 };
 
+/** An engine running one script: batches in, one verdict code per packet out. */
 export interface Filter {
   /** 'baseline' marks hand-written reference filters of the benchmark */
   readonly engine: EngineName | 'baseline';
@@ -88,11 +95,8 @@ export interface Filter {
  * A filter driven in place (docs/ABI.md): the host writes 16-byte packet
  * descriptors and the packets into `memory` from `reserve`'s start, and the
  * engine leaves one raw verdict word per packet (0 reject, 1 accept, 2 + site
- * error, 0xffffffff trap).
+ * error, 0xffffffff trap: compiler/abi.ts names them).
  */
-/** The verdict word a host writes in module memory for a packet whose call trapped. */
-export const TRAPPED = 0xffffffff;
-
 export interface ResidentFilter {
   readonly memory: WebAssembly.Memory;
   /** bytes the host may lay out from reserve()'s start at most (the memory cap less the module's own) */

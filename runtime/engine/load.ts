@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { ScriptError } from '../errors.js';
 import { compileCached } from './compile-cache.js';
 import type { EngineName, Filter, FilterLimits } from './filter.js';
-import { ModuleFormatError, WasmFilter } from './wasm.js';
+import { scriptBytes, scriptText } from './script-bytes.js';
+import { isWasmModule, ModuleFormatError, WasmFilter } from './wasm.js';
 
 // Wasmoon costs ~0.4 s to import: a compiled filter must not pay for it.
 async function createLuaFilter(...args: Parameters<typeof import('./lua.js').createLuaFilter>) {
@@ -18,7 +19,7 @@ export type EngineChoice = 'auto' | EngineName;
 export interface LoadOptions {
   /** a .lua or .wasm file; alternatively give `source` */
   path?: string;
-  /** script text (latin1: one char per byte) or module bytes */
+  /** script text (see script-bytes.ts) or module bytes */
   source?: string | Uint8Array;
   /** the name errors use (default: `path` as given, or "filter.lua") */
   name?: string;
@@ -53,13 +54,6 @@ export class EngineUnavailableError extends Error {
   }
 }
 
-const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
-
-/** True when `bytes` start with the WebAssembly magic (\\0asm). */
-export function isWasm(bytes: Uint8Array): boolean {
-  return WASM_MAGIC.every((b, i) => bytes[i] === b);
-}
-
 function withReasons<F extends Filter>(filter: F, reasons: readonly string[]): F & LoadedFilter {
   return Object.assign(filter, { reasons });
 }
@@ -92,9 +86,9 @@ export async function loadEngine(options: LoadOptions): Promise<LoadedFilter> {
   // the path as given: the command line names files the way the user typed them
   const name = options.name ?? options.path ?? 'filter.lua';
   const engine = options.engine ?? 'auto';
-  const bytes = typeof raw === 'string' ? Buffer.from(raw, 'latin1') : raw;
+  const bytes = typeof raw === 'string' ? scriptBytes(raw) : raw;
 
-  if (isWasm(bytes)) {
+  if (isWasmModule(bytes)) {
     if (engine === 'lua') {
       throw new EngineUnavailableError(`${name} is a compiled module: it runs on the wasm engine only`, []);
     }
@@ -104,7 +98,7 @@ export async function loadEngine(options: LoadOptions): Promise<LoadedFilter> {
     throw new ModuleFormatError(`${name}: not a WebAssembly module (it does not start with the magic bytes \\0asm)`, name);
   }
 
-  const source = Buffer.from(bytes).toString('latin1');
+  const source = scriptText(bytes);
   if (engine === 'lua') return withReasons(await withParserColumn(createLuaFilter(source, name, options.limits), source, name), []);
 
   // Compiles through the disk cache (runtime/engine/compile-cache.ts), which imports the compiler only on a miss.

@@ -1,13 +1,18 @@
 // Runs a compiled filter module (docs/ABI.md) without the compiler: only
 // WebAssembly and the module's own self-description are needed here.
 import {
-  ACCEPT, DEFAULT_LIMITS, ERROR, REJECT, TRAPPED,
+  ABI_VERSION, DESCRIPTOR_BYTES, DESCRIPTOR_LENGTH, DESCRIPTOR_OFFSET, DESCRIPTOR_TIME, HOST_ALIGN, PAGE_BYTES, SECTION_NAME,
+  VERDICT_ACCEPT, VERDICT_BYTES, VERDICT_ERROR, VERDICT_REJECT, VERDICT_TRAPPED,
+} from '../../compiler/abi.js';
+import {
+  ACCEPT, DEFAULT_LIMITS, ERROR, REJECT,
   type Filter, type FilterError, type FilterLimits, type PacketBatch, type ResidentFilter,
 } from './filter.js';
 
-export const ABI_VERSION = 1;
-const PAGE = 65536;
-const DESCRIPTOR_BYTES = 16;
+// the descriptor's fields as 32-bit words
+const W_OFFSET = DESCRIPTOR_OFFSET >>> 2;
+const W_LENGTH = DESCRIPTOR_LENGTH >>> 2;
+const W_TIME = DESCRIPTOR_TIME >>> 2;
 
 /**
  * Writes one 16-byte descriptor (docs/ABI.md) at 32-bit word `w` of `u32`
@@ -17,21 +22,28 @@ const DESCRIPTOR_BYTES = 16;
  * exact; this runs once per packet.
  */
 export function writeDescriptor(u32: Uint32Array, w: number, address: number, length: number, sec: number, nsec: number): void {
-  u32[w] = address;
-  u32[w + 1] = length;
+  u32[w + W_OFFSET] = address;
+  u32[w + W_LENGTH] = length;
   if (sec >= 0 && sec < 0x100000000) {
     const a = Math.floor(sec / 65536);
     const p = a * 1_000_000_000;
     const pHi = Math.floor(p / 65536);
     const acc = (p - pHi * 65536) * 65536 + (sec - a * 65536) * 1_000_000_000 + nsec;
     const carry = Math.floor(acc / 0x100000000);
-    u32[w + 2] = acc - carry * 0x100000000;
-    u32[w + 3] = pHi + carry;
+    u32[w + W_TIME] = acc - carry * 0x100000000;
+    u32[w + W_TIME + 1] = pHi + carry;
   } else {
     const v = BigInt.asUintN(64, BigInt(sec) * 1_000_000_000n + BigInt(nsec));
-    u32[w + 2] = Number(v & 0xffffffffn);
-    u32[w + 3] = Number(v >> 32n);
+    u32[w + W_TIME] = Number(v & 0xffffffffn);
+    u32[w + W_TIME + 1] = Number(v >> 32n);
   }
+}
+
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+/** True when `bytes` start as a WebAssembly module does (a `.wasm` rather than a script). */
+export function isWasmModule(bytes: Uint8Array): boolean {
+  return WASM_MAGIC.every((b, i) => bytes[i] === b);
 }
 
 /** The `luapf` custom section of a compiled module. */
@@ -57,16 +69,17 @@ export class ModuleFormatError extends Error {
   }
 }
 
+/** A module's self-description; throws ModuleFormatError when it has none or speaks another ABI version. */
 export function readModuleInfo(module: WebAssembly.Module): ModuleInfo {
-  const sections = WebAssembly.Module.customSections(module, 'luapf');
+  const sections = WebAssembly.Module.customSections(module, SECTION_NAME);
   if (sections.length !== 1) {
-    throw new ModuleFormatError('not a luapf filter module: no "luapf" custom section');
+    throw new ModuleFormatError(`not a luapf filter module: no "${SECTION_NAME}" custom section`);
   }
   let info: ModuleInfo;
   try {
     info = JSON.parse(new TextDecoder().decode(sections[0]));
   } catch (e) {
-    throw new ModuleFormatError(`corrupt "luapf" custom section: ${(e as Error).message}`);
+    throw new ModuleFormatError(`corrupt "${SECTION_NAME}" custom section: ${(e as Error).message}`);
   }
   if (info.abi !== ABI_VERSION) {
     throw new ModuleFormatError(`module has ABI version ${info.abi}; this runtime speaks ${ABI_VERSION}`);
@@ -87,6 +100,7 @@ export class ModuleInitError extends Error {
   override name = 'ModuleInitError';
 }
 
+/** The compiled engine: one instance of a module, its memory capped by the limits. */
 export class WasmFilter implements Filter, ResidentFilter {
   readonly engine = 'wasm' as const;
   readonly info: ModuleInfo;
@@ -108,12 +122,12 @@ export class WasmFilter implements Filter, ResidentFilter {
     const { fuel, memoryBytes } = { ...DEFAULT_LIMITS, ...limits };
     const minPages = this.info.memory.minPages;
     // The cap bounds what the host may lay out; the module's own state is fixed-size.
-    this.maxPages = Math.max(minPages, Math.ceil(memoryBytes / PAGE));
+    this.maxPages = Math.max(minPages, Math.ceil(memoryBytes / PAGE_BYTES));
     this.memory = new WebAssembly.Memory({ initial: minPages, maximum: this.maxPages });
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.exports = instance.exports as unknown as FilterExports;
     // Descriptors hold i64 timestamps and verdicts are u32 words: keep them aligned.
-    this.heapBase = Math.ceil((this.exports.heap_base.value as number) / 16) * 16;
+    this.heapBase = Math.ceil((this.exports.heap_base.value as number) / HOST_ALIGN) * HOST_ALIGN;
     this.exports.fuel_limit.value = fuel;
     const status = this.exports.init();
     if (status !== 0) throw new ModuleInitError(this.describeError(status));
@@ -121,7 +135,7 @@ export class WasmFilter implements Filter, ResidentFilter {
 
   /** "source:line:col: message" for an error verdict (2 + site). */
   describeError(verdict: number): string {
-    const site = this.info.errors[verdict - 2];
+    const site = this.info.errors[verdict - VERDICT_ERROR];
     if (!site) return `${this.info.source}: unknown runtime error ${verdict}`;
     return site.line > 0
       ? `${this.info.source}:${site.line}:${site.column}: ${site.message}`
@@ -130,8 +144,8 @@ export class WasmFilter implements Filter, ResidentFilter {
 
   /** Grows memory so that `bytes` bytes are usable from heap_base; returns that region's start. */
   reserve(bytes: number): number {
-    const needPages = Math.ceil((this.heapBase + bytes) / PAGE);
-    const havePages = this.memory.buffer.byteLength / PAGE;
+    const needPages = Math.ceil((this.heapBase + bytes) / PAGE_BYTES);
+    const havePages = this.memory.buffer.byteLength / PAGE_BYTES;
     if (needPages > havePages) {
       if (needPages > this.maxPages) {
         throw new RangeError(`batch needs ${needPages} pages; memory cap is ${this.maxPages}`);
@@ -153,9 +167,9 @@ export class WasmFilter implements Filter, ResidentFilter {
       }
       payloadBytes += batch.lengths[i];
     }
-    const descBase = this.reserve(count * (DESCRIPTOR_BYTES + 4) + payloadBytes);
+    const descBase = this.reserve(count * (DESCRIPTOR_BYTES + VERDICT_BYTES) + payloadBytes);
     const verdictBase = descBase + count * DESCRIPTOR_BYTES;
-    let packetAt = verdictBase + count * 4;
+    let packetAt = verdictBase + count * VERDICT_BYTES;
     const mem = new Uint8Array(this.memory.buffer);
     const u32 = new Uint32Array(this.memory.buffer);
     for (let i = 0; i < count; i++) {
@@ -180,12 +194,12 @@ export class WasmFilter implements Filter, ResidentFilter {
     let traps = 0;
     while (done < count) {
       try {
-        this.exports.filter_batch(descBase + done * DESCRIPTOR_BYTES, count - done, verdictBase + done * 4);
+        this.exports.filter_batch(descBase + done * DESCRIPTOR_BYTES, count - done, verdictBase + done * VERDICT_BYTES);
         break;
       } catch (e) {
         // A trap aborts the whole call: the packet at `cursor` failed, the ones before it are done.
         const failed = done + (this.exports.cursor.value as number);
-        new DataView(this.memory.buffer).setUint32(verdictBase + failed * 4, TRAPPED, true);
+        new DataView(this.memory.buffer).setUint32(verdictBase + failed * VERDICT_BYTES, VERDICT_TRAPPED, true);
         trapped?.push({ index: failed, message: `${this.info.source}: trap: ${(e as Error).message}` });
         traps++;
         done = failed + 1;
@@ -195,8 +209,8 @@ export class WasmFilter implements Filter, ResidentFilter {
   }
 
   /**
-   * Runs packets whose descriptors are already in this module's memory (the
-   * zero-copy path of the benchmark) and translates the verdict words.
+   * Runs packets whose descriptors are already in this module's memory and
+   * translates the verdict words into verdict codes (filterBatch's last step).
    */
   runResident(descBase: number, verdictBase: number, count: number, verdicts: Uint8Array): FilterError[] {
     this.checkOpen('runResident');
@@ -205,11 +219,11 @@ export class WasmFilter implements Filter, ResidentFilter {
     const words = new Uint32Array(this.memory.buffer, verdictBase, count);
     for (let i = 0; i < count; i++) {
       const w = words[i];
-      if (w === 0) verdicts[i] = REJECT;
-      else if (w === 1) verdicts[i] = ACCEPT;
+      if (w === VERDICT_REJECT) verdicts[i] = REJECT;
+      else if (w === VERDICT_ACCEPT) verdicts[i] = ACCEPT;
       else {
         verdicts[i] = ERROR;
-        if (w !== TRAPPED) errors.push({ index: i, message: this.describeError(w) });
+        if (w !== VERDICT_TRAPPED) errors.push({ index: i, message: this.describeError(w) });
       }
     }
     return errors.sort((a, b) => a.index - b.index);
@@ -217,10 +231,10 @@ export class WasmFilter implements Filter, ResidentFilter {
 
   /** Bytes from reserve()'s start that the memory cap allows the host to use. */
   get residentCapacity(): number {
-    return this.maxPages * PAGE - this.heapBase;
+    return this.maxPages * PAGE_BYTES - this.heapBase;
   }
 
-  /** The zero-copy path of runtime/run/run.ts: this module's memory, driven in place. */
+  /** The zero-copy path of the runner (run/resident.ts): this module's memory, driven in place. */
   resident(): ResidentFilter | undefined {
     return this.closed ? undefined : this;
   }

@@ -12,38 +12,33 @@
 // verdict words, then the read region (grown only when one record/block is
 // larger than it, and never past the filter's memory cap).
 import * as fs from 'node:fs';
-import { CaptureError, CaptureParser, RecordColumns, type CaptureInfo, type CaptureRecord } from '../capture/parse.js';
+import { CaptureError, CaptureParser, RecordColumns } from '../capture/parse.js';
 import { ioError } from '../capture/read.js';
-import { TRAPPED as TRAP, type FilterError, type ResidentFilter } from '../engine/filter.js';
+import { DESCRIPTOR_BYTES as DESC, VERDICT_ACCEPT, VERDICT_BYTES, VERDICT_TRAPPED } from '../../compiler/abi.js';
+import type { FilterError, ResidentFilter } from '../engine/filter.js';
 import { writeDescriptor } from '../engine/wasm.js';
-import { LINKTYPE, LinkTypeError, ethernetHeaderLength, fixedHeaderLength, type Layer } from '../capture/link.js';
-import type { Counts, FirstError, VerdictName } from './run.js';
+import { LinkTypeError, networkOffsetAt, type Layer } from '../capture/link.js';
+import { linkTypeFault } from './link-fault.js';
+import type { CaptureTally, RunCallbacks } from './verdicts.js';
 
-const DESC = 16;
 const GROW_STEP = 64 * 1024;
 
 export interface ResidentRunContext {
-  name: string;
   layer: Layer;
-  passErrors: boolean;
-  keepErrors: number;
   batchSize: number;
   /** bytes per read, and the read region's initial size */
   chunkBytes: number;
-  counts: Counts;
-  firstErrors: FirstError[];
-  onVerdict?: (capture: string, n: number, verdict: VerdictName, message?: string) => void;
-  onAccept?: (record: CaptureRecord, capture: string, n: number, error?: string) => void;
-  onCaptureStart?: (capture: string, info: CaptureInfo) => void;
-  onProgress?: (capture: string, packetsSoFar: number, bytesSoFar: number) => void;
-  drain?: () => Promise<void>;
+  /** the capture's name, counts and per-packet reports, under the run's verdict policy */
+  tally: CaptureTally;
+  /** the run's callbacks (onVerdict is the tally's) */
+  callbacks: RunCallbacks;
   /** packets this capture may still filter (default: all); reading stops there */
   maxPackets?: number;
 }
 
 /** True when the filter's memory cap leaves room for the descriptor and verdict tables and some packet bytes. */
 export function residentFits(filter: ResidentFilter, batchSize: number): boolean {
-  return filter.residentCapacity >= batchSize * (DESC + 4) + GROW_STEP;
+  return filter.residentCapacity >= batchSize * (DESC + VERDICT_BYTES) + GROW_STEP;
 }
 
 /** Where capture bytes come from: `fill` writes up to `length` bytes at `at` in `memory`, 0 at the end. */
@@ -94,30 +89,23 @@ function streamSource(chunks: AsyncIterable<unknown>, name: string): ByteSource 
 }
 
 
-const ETHERNET = -1;
-/** Header length of a link type at layer 3 (ETHERNET: variable). Throws LinkTypeError. */
-function headerLength(linkType: number): number {
-  if (linkType === LINKTYPE.ETHERNET) return ETHERNET;
-  const len = fixedHeaderLength(linkType);
-  if (len === undefined) throw new LinkTypeError(linkType);
-  return len;
-}
-
 /**
  * Runs one capture ('-'-style sources are passed as a stream) through a
- * resident filter, adding to ctx.counts. Throws CaptureError for an
- * unreadable or malformed capture, or a link type layer 3 cannot strip (at
- * that record's offset), after every good packet before the fault has been
- * filtered.
+ * resident filter, counting into ctx.tally. Throws CaptureError for an
+ * unreadable or malformed capture, after every good packet before the fault
+ * has been filtered; a link type layer 3 cannot strip is such a fault, at
+ * that record's offset.
  */
 export async function runCaptureResident(filter: ResidentFilter, source: string | AsyncIterable<unknown>, ctx: ResidentRunContext): Promise<void> {
-  const { name, layer, counts, batchSize: B } = ctx;
-  const tables = B * (DESC + 4);
+  const { layer, tally, callbacks, batchSize: B } = ctx;
+  const name = tally.name;
+  const stopAt = tally.counts.packets + (ctx.maxPackets ?? Infinity);
+  const tables = B * (DESC + VERDICT_BYTES);
   let regionBytes = Math.max(16, Math.min(ctx.chunkBytes, filter.residentCapacity - tables));
   const readBytes = Math.max(1, ctx.chunkBytes);
   const descBase = filter.reserve(tables + regionBytes);
   const verdictBase = descBase + B * DESC;
-  const region = verdictBase + B * 4;
+  const region = verdictBase + B * VERDICT_BYTES;
   const memory = filter.memory;
 
   const parser = new CaptureParser(name);
@@ -128,52 +116,28 @@ export async function runCaptureResident(filter: ResidentFilter, source: string 
   const views = (): void => {
     if (u8.buffer !== memory.buffer) { u8 = new Uint8Array(memory.buffer); u32 = new Uint32Array(memory.buffer); }
   };
-  let lastType = -2;
-  let lastHeader = 0;
-  const stopAt = counts.packets + (ctx.maxPackets ?? Infinity);
 
+  /** Applies the verdict words of records [first, first + k) to the tally. */
   const account = (first: number, k: number): void => {
-    const { onVerdict, onAccept } = ctx;
+    const { onAccept } = callbacks;
     const vw = verdictBase >>> 2;
-    let accepted = 0;
-    let rejected = 0;
-    const before = counts.packets;
     for (let i = 0; i < k; i++) {
       const w = u32[vw + i]!;
-      let passed = w === 1;
-      let message: string | undefined;
-      if (w > 1) {
-        counts.errors++;
-        passed = ctx.passErrors;
-        if (onVerdict || ctx.firstErrors.length < ctx.keepErrors || (passed && onAccept)) {
-          message = w === TRAP
-            ? (traps.find((t) => t.index === i)?.message ?? 'filter error')
-            : filter.describeError(w);
-          if (ctx.firstErrors.length < ctx.keepErrors) ctx.firstErrors.push({ capture: name, packet: before + i + 1, message });
-          onVerdict?.(name, before + i + 1, 'error', message);
-        }
-      } else if (onVerdict) {
-        onVerdict(name, before + i + 1, passed ? 'accept' : 'reject');
-      }
-      if (passed) {
-        accepted++;
-        if (onAccept) {
-          const r = first + i;
-          const at = cols.dataOffset[r]!;
-          onAccept({
-            linkType: cols.linkType[r]!, tsSec: cols.tsSec[r]!, tsNsec: cols.tsNsec[r]!, origLen: cols.origLen[r]!,
-            data: u8.slice(at, at + cols.capLen[r]!), offset: cols.offset[r]!,
-          }, name, before + i + 1, message);
-        }
-      } else {
-        rejected++;
+      const failed = w > VERDICT_ACCEPT;
+      const passed = failed
+        ? tally.failed(() => (w === VERDICT_TRAPPED ? (traps.find((t) => t.index === i)?.message ?? 'filter error') : filter.describeError(w)))
+        : tally.returned(w === VERDICT_ACCEPT);
+      if (passed && onAccept) {
+        const r = first + i;
+        const at = cols.dataOffset[r]!;
+        onAccept({
+          linkType: cols.linkType[r]!, tsSec: cols.tsSec[r]!, tsNsec: cols.tsNsec[r]!, origLen: cols.origLen[r]!,
+          data: u8.slice(at, at + cols.capLen[r]!), offset: cols.offset[r]!,
+        }, name, tally.counts.packets, failed ? tally.lastError : undefined);
       }
     }
-    counts.packets = before + k;
-    counts.accepted += accepted;
-    counts.rejected += rejected;
     const last = first + k - 1;
-    ctx.onProgress?.(name, counts.packets, cols.offset[last]! + cols.capLen[last]!);
+    callbacks.onProgress?.(name, tally.counts.packets, cols.offset[last]! + cols.capLen[last]!);
   };
 
   /** Filters records [first, first + k) of `cols`: descriptors, one Wasm call, the verdicts. */
@@ -185,23 +149,16 @@ export async function runCaptureResident(filter: ResidentFilter, source: string 
       const r = first + i;
       const at = cols.dataOffset[r]!;
       const len = cols.capLen[r]!;
-      let off = 0;
-      if (layer === 3) {
-        const lt = cols.linkType[r]!;
-        if (lt !== lastType) {
-          try {
-            lastHeader = headerLength(lt);
-          } catch (e) {
-            // The packets before this one are still filtered, as the record-by-record path does.
-            linkError = e instanceof LinkTypeError ? new CaptureError(name, cols.offset[r]!, e.message) : e;
-            limit = i;
-            break;
-          }
-          lastType = lt;
-        }
-        off = lastHeader === ETHERNET ? ethernetHeaderLength(u8, at, len) : (len < lastHeader ? len : lastHeader);
+      let off: number;
+      try {
+        off = networkOffsetAt(cols.linkType[r]!, u8, at, len, layer);
+      } catch (e) {
+        // The packets before this one are still filtered, as the record-by-record path does.
+        linkError = e instanceof LinkTypeError ? linkTypeFault(name, cols.offset[r]!, e) : e;
+        limit = i;
+        break;
       }
-      writeDescriptor(u32, dw + i * 4, at + off, len - off, cols.tsSec[r]!, cols.tsNsec[r]!);
+      writeDescriptor(u32, dw + i * (DESC >>> 2), at + off, len - off, cols.tsSec[r]!, cols.tsNsec[r]!);
     }
     if (limit > 0) {
       traps.length = 0;
@@ -217,7 +174,7 @@ export async function runCaptureResident(filter: ResidentFilter, source: string 
   const announce = (): void => {
     if (!announced && parser.info) {
       announced = true;
-      ctx.onCaptureStart?.(name, parser.info);
+      callbacks.onCaptureStart?.(name, parser.info);
     }
   };
   let carry = 0; // unconsumed bytes at the region's start
@@ -245,9 +202,11 @@ export async function runCaptureResident(filter: ResidentFilter, source: string 
       cols.reset();
       const used = parser.parse(u8.subarray(region, region + avail), base, cols);
       announce();
-      for (let j = 0; j < cols.count && counts.packets < stopAt; j += B) runBatch(j, Math.min(B, cols.count - j, stopAt - counts.packets));
-      await ctx.drain?.();
-      if (counts.packets >= stopAt) return;
+      for (let j = 0; j < cols.count && tally.counts.packets < stopAt; j += B) {
+        runBatch(j, Math.min(B, cols.count - j, stopAt - tally.counts.packets));
+      }
+      await callbacks.drain?.();
+      if (tally.counts.packets >= stopAt) return;
       if (parser.error) throw parser.error;
       carry = avail - used;
       if (carry > 0 && used > 0) u8.copyWithin(region, region + used, region + avail);

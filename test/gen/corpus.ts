@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCapture } from '../../runtime/capture/read.js';
-import { isSupportedLinkType, networkOffset } from '../../runtime/capture/link.js';
+import { isSupportedLinkType, networkPacket } from '../../runtime/capture/link.js';
 
 /** Up to `perFile` packets from each of about `files` captures of `dir`, spread over the sorted list. */
 export function corpusSample(dir: string, files = 6, perFile = 4): Uint8Array[] {
@@ -13,8 +13,7 @@ export function corpusSample(dir: string, files = 6, perFile = 4): Uint8Array[] 
   for (let i = 0; i < names.length && out.length < files * perFile; i += step) {
     const { records } = parseCapture(readFileSync(join(dir, names[i])), names[i]);
     for (const r of records.slice(0, perFile)) {
-      if (!isSupportedLinkType(r.linkType)) continue;
-      out.push(r.data.slice(networkOffset(r.linkType, r.data, 3)));
+      if (isSupportedLinkType(r.linkType)) out.push(networkPacket(r).slice());
     }
   }
   return out;

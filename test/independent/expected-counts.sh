@@ -1,5 +1,5 @@
 #!/bin/sh
-# Reproduces test/examples-expected.ts: for one example and some captures,
+# Reproduces test/support/examples-expected.ts: for one example and some captures,
 # prints the independent Lua 5.4 harness counts next to tshark's count for
 # the example's display filter (see EXPRESSIONS below).
 #

@@ -1,14 +1,14 @@
 // Shared helpers for the capture and link-layer tests: the corpus, its
-// manifest, tshark, and chunked streams.
+// manifest, tshark's fields, and chunked streams.
 
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import { CaptureError, type CaptureReader, type CaptureRecord } from '../runtime/capture/read.js';
+import { join } from 'node:path';
+import { CaptureError, type CaptureReader, type CaptureRecord } from '../../runtime/capture/read.js';
+import { CORPUS } from './paths.js';
 
-export const CORPUS = fileURLToPath(new URL('../../shared/corpus/pcap/', import.meta.url));
-export const corpusPath = (file: string) => CORPUS + file;
+export const corpusPath = (file: string) => join(CORPUS, file);
 export const INVALID_FILE = 'pcap-invalid-version-1.pcap';
 
 export interface ManifestRow {
@@ -21,7 +21,7 @@ export interface ManifestRow {
 }
 
 export function manifest(): ManifestRow[] {
-  const lines = fs.readFileSync(CORPUS + 'MANIFEST.tsv', 'latin1').trim().split('\n');
+  const lines = fs.readFileSync(corpusPath('MANIFEST.tsv'), 'latin1').trim().split('\n');
   const head = lines[0]!.split('\t');
   const col = (name: string) => {
     const i = head.indexOf(name);
@@ -40,9 +40,6 @@ export function manifest(): ManifestRow[] {
     };
   });
 }
-
-export const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
-export const hasCapinfos = spawnSync('capinfos', ['-h'], { stdio: 'ignore' }).status === 0;
 
 /** Runs tshark on a file and returns one array of field values per packet. */
 export function tsharkFields(file: string, fields: string[], extra: string[] = []): Promise<string[][]> {
@@ -93,4 +90,15 @@ export function plain(r: CaptureRecord) {
 
 export function epochString(r: CaptureRecord): string {
   return `${r.tsSec}.${String(r.tsNsec).padStart(9, '0')}`;
+}
+
+/** A classic pcap file header: little-endian, microseconds, version 2.4. */
+export function pcapHeader(linkType: number, snaplen = 65535): Buffer {
+  const header = Buffer.alloc(24);
+  header.writeUInt32LE(0xa1b2c3d4, 0);
+  header.writeUInt16LE(2, 4);
+  header.writeUInt16LE(4, 6);
+  header.writeUInt32LE(snaplen, 16);
+  header.writeUInt32LE(linkType, 20);
+  return header;
 }

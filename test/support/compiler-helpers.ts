@@ -5,13 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { compile } from '../compiler/index.js';
-import { readCaptureFile } from '../runtime/capture/read.js';
-import { isSupportedLinkType, networkOffset } from '../runtime/capture/link.js';
-
-export const CORPUS = fileURLToPath(new URL('../../shared/corpus/pcap/', import.meta.url));
-export const FILTERS = fileURLToPath(new URL('../../shared/bench/filters/', import.meta.url));
+import { compile } from '../../compiler/index.js';
+import { readCaptureFile } from '../../runtime/capture/read.js';
+import { isSupportedLinkType, networkPacket } from '../../runtime/capture/link.js';
+import { CORPUS } from './paths.js';
 
 export async function compileOk(source: string, file = 'test.lua', optimize = 3, fuel?: number): Promise<Uint8Array> {
   const r = await compile(source, { file, optimize, fuel });
@@ -74,9 +71,7 @@ export function corpusPackets(name: string): Uint8Array[] {
   const cap = readCaptureFile(join(CORPUS, name));
   const out: Uint8Array[] = [];
   for (const r of cap.records) {
-    if (!isSupportedLinkType(r.linkType)) continue;
-    const off = networkOffset(r.linkType, r.data, 3);
-    out.push(r.data.subarray(Math.min(off, r.data.length)));
+    if (isSupportedLinkType(r.linkType)) out.push(networkPacket(r));
   }
   return out;
 }

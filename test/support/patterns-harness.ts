@@ -5,7 +5,7 @@
 // position captures as numbers.
 import binaryen from 'binaryen';
 import { LuaFactory, type LuaEngine } from 'wasmoon';
-import { emitPatternMatcher, patternErrorMessage, type EmitPatternOptions, type PatternMatcher } from '../compiler/patterns/index.js';
+import { emitPatternMatcher, patternErrorMessage, type EmitPatternOptions, type PatternMatcher } from '../../compiler/patterns/index.js';
 
 export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 export const bytes = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'latin1'));

@@ -1,14 +1,15 @@
-// Shared by the adversarial, bounds and isolation tests: batches with canary
-// bytes between packets, and one script run on both engines.
-import { compile } from '../compiler/index.js';
-import type { FilterError, FilterLimits, PacketBatch } from '../runtime/engine/filter.js';
-import { createLuaFilter, type LuaFilter } from '../runtime/engine/lua.js';
-import { WasmFilter } from '../runtime/engine/wasm.js';
+// Shared by the adversarial, bounds, isolation and table tests: batches
+// (with canary bytes between packets if asked), and one script run on both
+// engines.
+import { compile } from '../../compiler/index.js';
+import type { FilterError, FilterLimits, PacketBatch } from '../../runtime/engine/filter.js';
+import { createLuaFilter, type LuaFilter } from '../../runtime/engine/lua.js';
+import { WasmFilter } from '../../runtime/engine/wasm.js';
 
 export const CANARY = 0xaa;
 
-/** Packets in one byte array, each followed by `gap` canary bytes (0xAA, 0xAB, …). */
-export function batchOf(packets: Uint8Array[], gap = 0): PacketBatch {
+/** Packets in one byte array, each followed by `gap` canary bytes (0xAA, 0xAB, …), all captured at `tsSec`. */
+export function batchOf(packets: Uint8Array[], gap = 0, tsSec = 0): PacketBatch {
   const total = packets.reduce((n, p) => n + p.length + gap, 0);
   const bytes = new Uint8Array(total);
   const offsets = new Uint32Array(packets.length);
@@ -22,7 +23,7 @@ export function batchOf(packets: Uint8Array[], gap = 0): PacketBatch {
     for (let k = 0; k < gap; k++) bytes[pos++] = (CANARY + k) & 0xff;
   });
   const n = packets.length;
-  return { bytes, offsets, lengths, count: n, timestampsSec: new Float64Array(n), timestampsNsec: new Uint32Array(n) };
+  return { bytes, offsets, lengths, count: n, timestampsSec: new Float64Array(n).fill(tsSec), timestampsNsec: new Uint32Array(n) };
 }
 
 export interface Outcome {
