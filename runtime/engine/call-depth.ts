@@ -63,7 +63,7 @@ export function countedSource(source: string, always = false): string | undefine
 /** Line 1's prefix: the counter, the return helper, and the runtime's hand-over (deleted from the environment at once). */
 const PREFIX = 'local __luapf_n, __luapf_ret, __luapf_over = 0 do local h = _ENV.__luapf _ENV.__luapf = nil ' +
   '__luapf_over = h.overflow function __luapf_ret(d, ...) __luapf_n = d return ... end ' +
-  'h.register(function() return __luapf_n end, function(d) __luapf_n = d end) end ';
+  'h.register(function() return __luapf_n end, function(d) __luapf_n = d end, __luapf_ret) end ';
 const ENTER = ` local __luapf_d = __luapf_n + 1 if __luapf_d > ${MAX_CALL_DEPTH} then __luapf_over() end __luapf_n = __luapf_d do `;
 const LEAVE = ' end __luapf_n = __luapf_d - 1 ';
 const BACK = '__luapf_n = __luapf_d - 1 ';

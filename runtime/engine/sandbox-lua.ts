@@ -152,7 +152,12 @@ if maxdepth > 0 then
       end
       error(overflow, 0)
     end,
-    register = function(get, set) getdepth, setdepth = get, set end,
+    -- the count's getter and setter (the runtime calls them after running out of fuel too)
+    -- and the return helper are part of the runtime: the fuel hook lets them be
+    register = function(get, set, ret)
+      getdepth, setdepth = get, set
+      trusted[get], trusted[set], trusted[ret] = true, true, true
+    end,
   }
 end
 
