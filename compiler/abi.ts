@@ -50,3 +50,22 @@ export const NIL_VIEW = -1n;
 
 /** Largest `options.prefetch`, packets ahead (docs/ABI.md, "Custom section"; the compiler and the library's options check it). */
 export const MAX_PREFETCH = 65535;
+
+/**
+ * Largest `fuel` (steps per call of filter): `fuel_limit` is an i32 global (docs/ABI.md,
+ * "Exports"); 2^31 steps are already seconds of one packet. The compiler and the library's
+ * options check it.
+ */
+export const MAX_FUEL = 0x7fffffff;
+
+/**
+ * Most calls of the script's own functions in progress at once (docs/SEMANTICS.md, "Call
+ * depth"); one more is the runtime error CALL_DEPTH_MESSAGE, on both engines (the compiler
+ * counts in the module, runtime/engine/call-depth.ts in the interpreter). Below Lua's C-stack
+ * limit of 200 (LUAI_MAXCCALLS), which recursion through pcall meets in the interpreter one
+ * level per call (the runtime holds 2 or 3 of them itself).
+ */
+export const MAX_CALL_DEPTH = 150;
+
+/** The error of a call past MAX_CALL_DEPTH (docs/ABI.md, "Traps"). */
+export const CALL_DEPTH_MESSAGE = `stack overflow (more than ${MAX_CALL_DEPTH} nested calls)`;

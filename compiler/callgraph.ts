@@ -1,11 +1,13 @@
 // The call graph of a checked script: which functions may recurse. Only
 // those pay fuel per call (docs/ABI.md); loops pay at their back edges, so a
-// script without recursion needs no per-call fuel at all.
+// script without recursion needs no per-call fuel at all. Likewise only a
+// script whose calls may nest deeper than MAX_CALL_DEPTH (abi.ts) counts its
+// calls (docs/SEMANTICS.md, "Call depth").
 import type * as L from 'luaparse';
 import type { CheckResult, FnInfo } from './check-result.js';
 
-/** Functions on a cycle of the call graph (they may recurse, so their calls cost fuel). */
-export function recursiveFns(c: CheckResult): Set<FnInfo> {
+/** Each function's callees (calls and pcalls of script functions in its own body). */
+function callGraph(c: CheckResult): Map<FnInfo, Set<FnInfo>> {
   const calls = new Map<FnInfo, Set<FnInfo>>();
   for (const f of c.fns) {
     const out = new Set<FnInfo>();
@@ -21,6 +23,12 @@ export function recursiveFns(c: CheckResult): Set<FnInfo> {
     walk(f.node.body);
     calls.set(f, out);
   }
+  return calls;
+}
+
+/** Functions on a cycle of the call graph (they may recurse, so their calls cost fuel). */
+export function recursiveFns(c: CheckResult): Set<FnInfo> {
+  const calls = callGraph(c);
   const rec = new Set<FnInfo>();
   for (const f of c.fns) {
     const seen = new Set<FnInfo>();
@@ -34,4 +42,22 @@ export function recursiveFns(c: CheckResult): Set<FnInfo> {
     }
   }
   return rec;
+}
+
+/** Whether calls may nest more than `limit` deep: a cycle, or a longer chain of calls. */
+export function nestsDeeper(c: CheckResult, limit: number): boolean {
+  if (recursiveFns(c).size > 0) return true;
+  const calls = callGraph(c);
+  const longest = new Map<FnInfo, number>();
+  // acyclic: the longest chain of calls starting at f
+  const chain = (f: FnInfo): number => {
+    let n = longest.get(f);
+    if (n === undefined) {
+      n = 0;
+      for (const g of calls.get(f)!) n = Math.max(n, 1 + chain(g));
+      longest.set(f, n);
+    }
+    return n;
+  };
+  return c.fns.some((f) => chain(f) > limit);
 }

@@ -9,6 +9,7 @@ import {
   BOTTOM, BUILTIN, DATA, FALSY, FUNC, FieldDef, INT, LAYOUT, LSet, LayoutDef, NIL, NO_LAYOUT, NUM, STATIC,
   STR, TABLE, TableDef, Ty, VIEW, constTy, join, lsEq, lsJoin, only, without, FALSE, TRUE, FLOAT,
 } from './types.js';
+import { uncompiledCall } from './check-reasons.js';
 import { callArgs } from './parse.js';
 import { STRING_METHODS, isStringBuiltin } from './strings/builtins.js';
 import { checkStringCall } from './strings/check.js';
@@ -24,7 +25,7 @@ export function checkMember(ck: Checker, e: L.MemberExpression, st: State): Ann 
   const name = e.identifier.name;
   const c = b.ty.c;
   if (c?.k === 'data' && b.ty.m === DATA) {
-    if (name !== 'layout') ck.reason(e, `data.${name}`);
+    if (name !== 'layout') ck.reason(e, uncompiledCall(`data.${name}`), 'never');
     return ck.set(e, { ty: constTy({ k: 'builtin', name: 'data.' + name }) });
   }
   if (c?.k === 'builtin' && b.ty.m === BUILTIN) {
@@ -46,8 +47,8 @@ export function checkMember(ck: Checker, e: L.MemberExpression, st: State): Ann 
     if (name === 'layout' || name === 'segment') ck.reason(e, `method '${name}' used as a value`);
     return ck.set(e, { ty: ck.fieldTy(e, b.ls ?? new Set([NO_LAYOUT]), name), field: ck.lastField });
   }
-  ck.reason(e, `field '${name}' of a ${b.ty.m === NIL ? 'nil value' : 'non-data value'}`);
-  return ck.set(e, { ty: { m: NIL } });
+  ck.reason(e, `field '${name}' of a ${b.ty.m === NIL ? 'nil value' : 'non-data value'}`, 'operands');
+  return ck.set(e, { ty: ck.unknown() });
 }
 
 export function fieldType(ck: Checker, e: L.Node, ls: LSet, name: string): Ty {
@@ -90,8 +91,8 @@ export function checkIndex(ck: Checker, e: L.IndexExpression, st: State): Ann {
     }
     return ck.set(e, { ty });
   }
-  ck.reason(e, b.ty.m & VIEW ? 'indexing a data view with []' : 'indexing a value that is not a constant table');
-  return ck.set(e, { ty: { m: NIL } });
+  ck.reason(e, b.ty.m & VIEW ? 'indexing a data view with []' : 'indexing a value that is not a constant table', 'operands');
+  return ck.set(e, { ty: ck.unknown() });
 }
 
 export function layoutArg(ck: Checker, node: L.Expression, a: Ann): number | null {
@@ -137,9 +138,13 @@ export function checkCall(ck: Checker, e: L.CallExpression | L.TableCallExpressi
     if (as[as.length - 1]?.multi) ck.reason(e, 'the value list of string.find, match or byte as the last argument');
     if (!(recv.ty.m & VIEW) && STRING_METHODS.has(name))
       return checkStringCall(ck, e, 'string.' + name, [base.base, ...args], [recv, ...as], true);
+    if (!(recv.ty.m & VIEW) && recv.ty.m & STR && !STRING_METHODS.has(name)) {
+      ck.reason(e, uncompiledCall(`string.${name}`), 'operands');
+      return ck.set(e, { ty: ck.unknown() });
+    }
     if (!(recv.ty.m & VIEW) || recv.ty.m & ~(VIEW | NIL)) {
-      ck.reason(e, `method '${name}' called on a value that is not a data view`);
-      return ck.set(e, { ty: { m: NIL } });
+      ck.reason(e, `method '${name}' called on a value that is not a data view`, 'operands');
+      return ck.set(e, { ty: ck.unknown() });
     }
     if (name === 'layout') {
       if (as.length !== 1) ck.reason(e, 'layout takes one argument');
@@ -153,8 +158,8 @@ export function checkCall(ck: Checker, e: L.CallExpression | L.TableCallExpressi
       as.forEach((a, i) => { if (a.ty.m & ~(INT | NIL)) ck.reason(args[i]!, 'segment argument that may not be an integer'); });
       return ck.set(e, { ty: { m: VIEW | NIL }, ls: new Set([NO_LAYOUT]), builtin: 'segment' });
     }
-    ck.reason(e, `method '${name}'`);
-    return ck.set(e, { ty: { m: NIL } });
+    ck.reason(e, `data views have no method '${name}' (they have layout and segment)`, 'operands');
+    return ck.set(e, { ty: ck.unknown() });
   }
   const callee = ck.expr(base, st);
   const as = args.map((a) => ck.expr(a, st));
@@ -182,7 +187,7 @@ export function checkCall(ck: Checker, e: L.CallExpression | L.TableCallExpressi
     const name = c.name;
     if (isStringBuiltin(name)) return checkStringCall(ck, e, name, args, as, false);
     if (name === 'table.insert' || name === 'table.remove') return ck.set(e, { ty: checkSequenceCall(ck, e, name, args, as), builtin: name });
-    if (!COMPILED_BUILTINS.has(name)) { ck.reason(e, `call to unknown function '${name}'`); return ck.set(e, { ty: { m: NIL } }); }
+    if (!COMPILED_BUILTINS.has(name)) { ck.reason(e, uncompiledCall(name), 'never'); return ck.set(e, { ty: ck.unknown() }); }
     switch (name) {
       case 'require':
         if (as[0]?.ty.c?.k !== 'str' || as[0].ty.c.v !== 'data') ck.reason(e, "require of a module other than 'data'");
@@ -219,14 +224,15 @@ export function checkCall(ck: Checker, e: L.CallExpression | L.TableCallExpressi
       }
     }
   }
-  ck.reason(e, callee.ty.m === NIL && base.type === 'Identifier' ? `call to unknown function '${base.name}'` : 'call of a value that is not a known function');
-  return ck.set(e, { ty: { m: NIL } });
+  if (callee.ty.m === NIL && base.type === 'Identifier') ck.reason(e, `call to '${base.name}', a global that is never assigned (nil)`, 'never');
+  else ck.reason(e, 'call of a value that is not a known function', 'operands');
+  return ck.set(e, { ty: ck.unknown() });
 }
 
 /** A pcall whose results beyond the status would be used (they include the error message). */
 export function multipleResults(ck: Checker, es: L.Expression[], wanted: number): void {
   const last = es[es.length - 1];
-  if (last && wanted > es.length && ck.ann.get(last)?.builtin === 'pcall')
+  if (last && wanted > es.length && ck.ann.get(last)?.builtin === 'pcall' && !ck.p.parens.has(last))
     ck.reason(last, 'results of pcall other than its status (the error message is a string)');
 }
 

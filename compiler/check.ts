@@ -8,6 +8,7 @@ import type * as L from 'luaparse';
 import type { Ann, CheckResult, FnInfo, Reason, Var } from './check-result.js';
 import type { ParseResult } from './parse.js';
 import { declNodeOf, resolveNames } from './check-scope.js';
+import { isKnockOn, missingGlobal } from './check-reasons.js';
 import type { LabelMap } from './labels.js';
 import { checkConcat, checkGmatchFor, extraResults, isGmatchLoop } from './strings/check.js';
 import { exactPow } from './consts.js';
@@ -17,15 +18,16 @@ import { mutableConstructors, mutableOf, mutableTable, storeTarget, storeValue }
 import { checkCall, checkIndex, checkMember, fieldType, layoutArg, makeLayout, multipleResults } from './check-call.js';
 import {
   BOTTOM, Const, FALSE, FALSY, FLOAT, FUNC, FieldDef, INT, LSet, LayoutDef, NIL,
-  NO_LAYOUT, NUM, STATIC, STR, TABLE, TRUE, TableDef, Ty, VIEW, constTy, join, lsEq, lsJoin, only, repOf, tyEq, without,
+  NO_LAYOUT, NUM, STATIC, STR, TABLE, TRUE, TableDef, Ty, UNKNOWN, VIEW, constTy, join, lsEq, lsJoin, only, repOf, tyEq, without,
 } from './types.js';
 
 /**
  * Rounds of whole-program inference. Types and layout sets only grow, so a
  * round that changes nothing is the fixpoint; scripts reach it in a few
  * rounds (one more per value flowing backwards: into a function defined
- * earlier, around a loop), and the bound caps compile time. Reaching it is
- * not reported: a script needing more rounds keeps types that are too narrow.
+ * earlier, around a loop), and the bound caps compile time. A script that
+ * needs more has types that are still too narrow: that is a reason, and it
+ * runs on the interpreter.
  */
 const MAX_INFERENCE_ROUNDS = 30;
 /**
@@ -65,14 +67,24 @@ export class Checker {
   /** constructors of mutable module-level tables → the table's name */
   mutableCtors = new Map<L.Node, { name: string; sequence: boolean }>();
   changed = false;
+  /** a variable whose type grew in the current round (where an unsettled inference is reported) */
+  changedAt: L.Node | undefined;
   final = false;
   fn!: FnInfo;
   main!: FnInfo;
 
   constructor(readonly p: ParseResult) {}
 
-  reason(node: L.Node, message: string): void {
+  /**
+   * Records why the script is outside the subset (in the final round). A
+   * knock-on effect of a value check could not type is dropped
+   * (check-reasons.ts): `self` for a reason about the node's own value or
+   * operation, `operands` where this reason is what makes the node's value
+   * UNKNOWN, `never` for a cause of its own.
+   */
+  reason(node: L.Node, message: string, knockOn: 'self' | 'operands' | 'never' = 'self'): void {
     if (!this.final) return;
+    if (knockOn !== 'never' && isKnockOn(this.ann, node, knockOn === 'self')) return;
     const lc = node.loc!.start;
     const line = lc.line, column = lc.column + 1;
     if (!this.reasons.some((r) => r.line === line && r.column === column && r.message === message))
@@ -92,12 +104,19 @@ export class Checker {
       if (f.params[1]) f.params[1].ty = { m: INT };
       for (const p of f.params.slice(2)) p.ty = constTy({ k: 'nil' });
     }
-    for (let i = 0; i < MAX_INFERENCE_ROUNDS; i++) {
+    let settled = false;
+    for (let i = 0; i < MAX_INFERENCE_ROUNDS && !settled; i++) {
       this.changed = false;
+      this.changedAt = undefined;
       this.inferAll();
-      if (!this.changed) break;
+      settled = !this.changed;
     }
     this.final = true;
+    if (!settled) {
+      const at = this.changedAt?.loc?.start ?? { line: 1, column: 0 };
+      this.reasons.push({ line: at.line, column: at.column + 1,
+        message: `types still changing after ${MAX_INFERENCE_ROUNDS} rounds of inference (a value flows back through too many assignments)` });
+    }
     this.inferAll();
     let filter: FnInfo | null = null;
     if (!filterVar || filterVar.ty.c?.k !== 'func') {
@@ -134,7 +153,7 @@ export class Checker {
   declNodeOf(v: Var): L.Node | undefined { return declNodeOf(this, v); }
   // ---- inference --------------------------------------------------------------------
   inferAll(): void {
-    if (this.final) for (const [n, m] of this.deferred) this.reason(n, m);
+    if (this.final) for (const [n, m] of this.deferred) this.reason(n, m, 'never');
     for (const v of this.vars) if ((v as Var & { captured?: boolean }).captured && v.kind !== 'global') {
       if (repOf(v.ty) !== 'none' || v.reassigned)
         this.reason({ loc: { start: { line: v.line, column: v.column - 1 } } } as L.Node,
@@ -171,15 +190,29 @@ export class Checker {
   }
 
   assignVar(v: Var, t: Ty, node: L.Node) {
+    if (t.m & UNKNOWN) { this.widen(v, t); return; }
     if (t.m & VIEW && (v.fn === this.main || v.kind === 'global'))
       this.reason(node, `data view stored in module-level variable '${v.name}'`);
     // strings live in packet memory or the per-packet arena: only constants may persist
     if (t.m & STR && !(t.c?.k === 'str' && t.m === STR) && (v.fn === this.main || v.kind === 'global'))
       this.reason(node, `non-constant string stored in module-level variable '${v.name}'`);
-    const n = join(v.ty, t);
-    if (!tyEq(n, v.ty)) { v.ty = n; this.changed = true; }
+    this.widen(v, t, node);
     if (this.final && repOf(v.ty) === null && (v.ty.m & STATIC) && !v.ty.c)
       this.reason(node, `variable '${v.name}' holds different functions, tables or layouts`);
+  }
+
+  /**
+   * The type of a value check cannot type (a reason says why): UNKNOWN in the
+   * final round, so that what is done with it is not reported again. Earlier
+   * rounds say nil: an operand may only look wrong until inference settles,
+   * and an UNKNOWN would stay in the types it flows into.
+   */
+  unknown(): Ty { return this.final ? { m: UNKNOWN } : { m: NIL }; }
+
+  /** Joins `t` into the variable's type. */
+  widen(v: Var, t: Ty, node?: L.Node) {
+    const n = join(v.ty, t);
+    if (!tyEq(n, v.ty)) { v.ty = n; this.changed = true; this.changedAt ??= node; }
   }
 
   block(body: L.Statement[], st: State): void {
@@ -379,7 +412,7 @@ export class Checker {
         return this.set(e, { ty: constTy(n.kind === 'int' ? { k: 'int', v: n.value } : { k: 'float', v: n.value }) });
       }
       case 'StringLiteral': return this.set(e, { ty: constTy({ k: 'str', v: this.p.strings.get(e)! }) });
-      case 'VarargLiteral': this.reason(e, 'varargs'); return this.set(e, { ty: { m: NIL } });
+      case 'VarargLiteral': this.reason(e, 'varargs', 'never'); return this.set(e, { ty: this.unknown() });
       case 'FunctionDeclaration': {
         const a = this.ann.get(e)!;
         return a;
@@ -387,6 +420,8 @@ export class Checker {
       case 'Identifier': {
         const v = this.refVar.get(e)!;
         if (v.kind === 'global' && !BUILTINS.has(v.name) || v.kind !== 'global') {
+          const missing = v.kind === 'global' && v.ty.m === NIL ? missingGlobal(v.name) : undefined;
+          if (missing) { this.reason(e, missing, 'operands'); return this.set(e, { ty: this.unknown(), var: v }); }
           const ls = st.layouts.get(v) ?? (v.ty.m & VIEW ? new Set([NO_LAYOUT]) : undefined);
           return this.set(e, { ty: v.ty, var: v, ls });
         }
@@ -407,7 +442,11 @@ export class Checker {
       }
       case 'MemberExpression': return this.member(e, st);
       case 'IndexExpression': return this.index(e, st);
-      case 'CallExpression': case 'TableCallExpression': case 'StringCallExpression': return this.call(e, st);
+      case 'CallExpression': case 'TableCallExpression': case 'StringCallExpression': {
+        const a = this.call(e, st);
+        // `(f())` is one value: Lua truncates a parenthesised call
+        return a.multi && this.p.parens.has(e) ? this.set(e, { ...a, multi: undefined }) : a;
+      }
     }
   }
 
@@ -475,6 +514,8 @@ export class Checker {
   numResult(e: L.Node, ts: Ty[], mixed = true): Ty {
     let m = 0;
     const canInt = ts.every((t) => t.m & INT);
+    // arithmetic on a value check could not type: as unknown as it
+    if (ts.some((t) => t.m & UNKNOWN)) m |= UNKNOWN;
     for (const t of ts) {
       if ((t.m & NUM) === NUM && !mixed) this.reason(e, 'argument that may be an integer or a float');
       if (t.m & (STR | STATIC)) this.reason(e, 'arithmetic on a string, table or function');

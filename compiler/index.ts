@@ -3,7 +3,7 @@
 // `stopAfter` returns after any of them with that pass's output as text
 // (`luapf compile --dump STAGE`). binaryen is imported only when the chain
 // reaches codegen, so checkScript and the dumps before it stay cheap.
-import { ABI_VERSION, MAX_PREFETCH } from './abi.js';
+import { ABI_VERSION, MAX_FUEL, MAX_PREFETCH } from './abi.js';
 import { VERSION } from '../runtime/version.js';
 import { createHash } from 'node:crypto';
 import type { CheckResult, Reason } from './check-result.js';
@@ -29,7 +29,7 @@ export type Stage = 'parse' | 'unroll' | 'check' | 'ir' | 'wasm';
 export interface CompileOptions {
   /** chunk name used in messages (usually the script's file name) */
   file: string;
-  /** default per-packet fuel written into the module (the host may change `fuel_limit`) */
+  /** default per-packet fuel written into the module, 1 to 2^31 − 1 (the host may change `fuel_limit`) */
   fuel?: number;
   /** binaryen optimize level 0-3 (default 3) */
   optimize?: number;
@@ -204,6 +204,11 @@ export function checkScript(source: string, options: { file: string }): CheckScr
 }
 
 export async function compile(source: string, options: CompileOptions): Promise<CompileResult> {
+  // a larger budget would wrap in the i32 global, not run longer
+  const fuel = options.fuel;
+  if (fuel !== undefined && (!Number.isInteger(fuel) || fuel < 1 || fuel > MAX_FUEL)) {
+    throw new RangeError(`fuel must be an integer from 1 to ${MAX_FUEL}, not ${fuel}`);
+  }
   const stop = options.stopAfter ?? 'wasm';
   const r = front(source, options.file, stop === 'wasm' ? 'ir' : stop);
   if (failed(r)) return r;

@@ -191,6 +191,26 @@ export function readsOnly(e: Expr, locals: ReadonlySet<number>): boolean {
   }
 }
 
+/** Whether `e` reads one of these locals or globals. */
+export function readsAny(e: Expr, locals: ReadonlySet<number>, globals: ReadonlySet<string>): boolean {
+  switch (e.k) {
+    case 'get': return locals.has(e.l);
+    case 'gget': return globals.has(e.g);
+    case 'un': return readsAny(e.a, locals, globals);
+    case 'bin': return readsAny(e.a, locals, globals) || readsAny(e.b, locals, globals);
+    case 'if': return readsAny(e.c, locals, globals) || readsAny(e.t, locals, globals) || readsAny(e.f, locals, globals);
+    case 'load8': return readsAny(e.addr, locals, globals);
+    case 'helper': return e.args.some((a) => readsAny(a, locals, globals));
+    default: return false;
+  }
+}
+
+/** Whether statements call a script function (which may change any global). */
+export function hasCall(ss: readonly Stmt[]): boolean {
+  return ss.some((s) => s.k === 'call' || (s.k === 'if' && (hasCall(s.t) || hasCall(s.f))) ||
+    ((s.k === 'block' || s.k === 'loop') && hasCall(s.body)));
+}
+
 /** Whether `e` reads a Wasm global (which a call may change). */
 export function readsGlobal(e: Expr): boolean {
   switch (e.k) {

@@ -1,10 +1,14 @@
 // Pass 3c: calls in lower.ts — view methods (layout, segment), script
 // functions (and pcall of them), and the builtins the subset compiles.
+// In a script whose calls may nest deeper than MAX_CALL_DEPTH (callgraph.ts)
+// every call of a script function counts in the global CALL_DEPTH; one past
+// the limit is the error CALL_DEPTH_MESSAGE at the call (docs/SEMANTICS.md).
 import type * as L from 'luaparse';
 import type { Ann } from './check-result.js';
 import { NIL_VIEW, wtypes, type Val } from './lower-base.js';
 import type { Lowerer } from './lower.js';
-import { type Expr, cond, i64, not } from './ir.js';
+import { type Expr, type Stmt, bin, cond, i32, i64, not } from './ir.js';
+import { CALL_DEPTH_MESSAGE, MAX_CALL_DEPTH } from './abi.js';
 import { callArgs } from './parse.js';
 import { FLOAT, INT, constTy, repOf } from './types.js';
 import { lowerArith } from './lower-ops.js';
@@ -19,23 +23,25 @@ export function lowerCall(l: Lowerer, e: L.CallExpression | L.TableCallExpressio
     const base = (e.base as L.MemberExpression).base;
     const view = l.needView(l.expr(base), base, 'index');
     if (a.builtin === 'layout') return { rep: 'view', e: view, ty: a.ty };
-    const vals = args.map((x) => l.keep(l.expr(x)));
+    const vals = l.operands(args);
     return l.segment(view, vals, args);
   }
   if (a.callee) {
     const f = a.callee;
     const pcall = a.builtin === 'pcall';
-    const vals = (pcall ? args.slice(1) : args).map((x) => l.keep(l.expr(x)));
+    const vals = l.operands(pcall ? args.slice(1) : args);
     const argExprs: Expr[] = [];
     f.params.forEach((p, i) => argExprs.push(...l.exprsOf(l.coerce(vals[i] ?? { rep: 'none', ty: constTy({ k: 'nil' }) }, p.ty))));
     const rep = repOf(f.retTy) ?? 'none';
     const dst = wtypes(rep).map((w) => l.temp(w, 'r'));
     if (pcall) {
       const status = l.temp('i32', 'ok');
-      l.out.push({ k: 'call', fn: l.fnName(f), args: argExprs, dst, status });
+      const call: Stmt = { k: 'call', fn: l.fnName(f), args: argExprs, dst, status };
+      l.out.push(...(l.countDepth ? countedPcall(l, call, status) : [call]));
       return { rep: 'bool', e: { k: 'get', l: status, ty: 'i32' }, ty: a.ty };
     }
-    l.out.push({ k: 'call', fn: l.fnName(f), args: argExprs, dst });
+    const call: Stmt = { k: 'call', fn: l.fnName(f), args: argExprs, dst };
+    l.out.push(...(l.countDepth ? counted(l, e, call) : [call]));
     if (f.extraRet.length) { const extra = loadExtraReturns(l, f); l.extraVals = () => extra; }
     return l.fromLocals(f.retTy, rep, dst);
   }
@@ -43,7 +49,7 @@ export function lowerCall(l: Lowerer, e: L.CallExpression | L.TableCallExpressio
   if (name && isStringBuiltin(name)) return lowerStringCall(l, e, a);
   if (name === 'require' || name === 'data.layout') return { rep: 'none', ty: a.ty };
   if (name === 'table.insert' || name === 'table.remove') {
-    const vals = args.map((x) => l.keep(l.expr(x)));
+    const vals = l.operands(args);
     const c = vals[0]!.ty.c;
     return lowerSequenceCall(l, l.c.tables[c?.k === 'table' ? c.id : -1]!, name, vals, a.ty, e);
   }
@@ -55,7 +61,7 @@ export function lowerCall(l: Lowerer, e: L.CallExpression | L.TableCallExpressio
     return { rep: 'none', ty: a.ty };
   }
   if (name === 'assert') {
-    const vals = args.map((x) => l.keep(l.expr(x)));
+    const vals = l.operands(args);
     const v = vals[0] ?? { rep: 'none', ty: constTy({ k: 'nil' }) };
     const m = args[1] ? l.ann(args[1]).ty.c : undefined;
     l.guard(not(l.truthy(v)), l.site(e, m?.k === 'str' ? m.v : 'assertion failed!'));
@@ -72,4 +78,33 @@ export function lowerCall(l: Lowerer, e: L.CallExpression | L.TableCallExpressio
   }
   l.reason(e, `call to ${name ?? 'an unknown function'}`);
   return { rep: 'none', ty: a.ty };
+}
+
+/** The Wasm global counting the script's calls in progress. */
+export const CALL_DEPTH = 'call_depth';
+const depth: Expr = { k: 'gget', g: CALL_DEPTH, ty: 'i32' };
+
+/**
+ * A call one level deeper: past the limit, the error at `at`. An error
+ * returns past the decrement; whatever catches it (pcall, or the next
+ * packet) sets the depth back.
+ */
+function counted(l: Lowerer, at: L.Node, call: Stmt): Stmt[] {
+  return [
+    { k: 'gset', g: CALL_DEPTH, e: bin('i32.add', depth, i32(1)) },
+    { k: 'if', c: bin('i32.gt_s', depth, i32(MAX_CALL_DEPTH)), t: [{ k: 'error', site: l.site(at, CALL_DEPTH_MESSAGE) }], f: [] },
+    call,
+    { k: 'gset', g: CALL_DEPTH, e: bin('i32.sub', depth, i32(1)) },
+  ];
+}
+
+/** pcall(f): one past the limit is an error pcall catches (status false); the depth is restored either way. */
+function countedPcall(l: Lowerer, call: Stmt, status: number): Stmt[] {
+  const saved = l.temp('i32', 'depth');
+  return [
+    { k: 'set', l: saved, e: depth },
+    { k: 'if', c: bin('i32.ge_s', depth, i32(MAX_CALL_DEPTH)), t: [{ k: 'set', l: status, e: i32(0) }],
+      f: [{ k: 'gset', g: CALL_DEPTH, e: bin('i32.add', depth, i32(1)) }, call] },
+    { k: 'gset', g: CALL_DEPTH, e: { k: 'get', l: saved, ty: 'i32' } },
+  ];
 }

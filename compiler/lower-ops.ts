@@ -70,7 +70,7 @@ export function numLess(l: Lowerer, x: Val, y: Val, le: boolean): Expr {
 }
 
 export function lowerCompare(l: Lowerer, e: L.BinaryExpression): Expr {
-  let x = l.keep(l.expr(e.left)), y = l.keep(l.expr(e.right));
+  let [x, y] = l.operands([e.left, e.right]) as [Val, Val];
   const op = e.operator;
   if (op === '>' || op === '>=') [x, y] = [y, x];
   const le = op === '<=' || op === '>=';
@@ -89,7 +89,7 @@ const ARITH: Record<string, string> = { '+': 'add', '-': 'sub', '*': 'mul' };
 /** Arithmetic, bitwise operators and math.min/max/abs. */
 export function lowerArith(l: Lowerer, node: L.Node, op: string, argNodes: L.Expression[], ty: Ty): Val {
   const bitwise = ['&', '|', '~', '<<', '>>', 'bnot'].includes(op);
-  const vals = argNodes.map((a) => l.keep(l.expr(a)));
+  const vals = l.operands(argNodes);
   const nonNumbers = NIL | FALSE | TRUE | STR | VIEW;
   vals.forEach((v, i) => {
     for (const [g, name] of GROUPS) {

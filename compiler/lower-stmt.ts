@@ -3,12 +3,12 @@
 import type * as L from 'luaparse';
 import { FUEL_MESSAGE, type Val } from './lower-base.js';
 import type { Lowerer } from './lower.js';
-import { type Expr, type Stmt, and, bin, cond, f64, i32, i64, not, or, un } from './ir.js';
+import { type Expr, type Stmt, and, bin, cond, f64, hasCall, i32, i64, not, or, readsAny, readsGlobal, un } from './ir.js';
 import { addFacts, exits, factsOf, inLoop, withFacts } from './lower-facts.js';
 import { lowerGmatchFor } from './strings/lower.js';
 import { storeExtraReturns } from './lower-returns.js';
 import { keyOf, lowerMutableStore } from './tables/mutable-lower.js';
-import { FALSE, FLOAT, INT, NIL, STR, TRUE, VIEW, constTy } from './types.js';
+import { FALSE, FLOAT, INT, NIL, NUM, STR, TRUE, VIEW, constTy } from './types.js';
 
 /**
  * Lowers body[from..]. A label that forward gotos reach closes a Wasm block
@@ -72,7 +72,24 @@ export function lowerStmt(l: Lowerer, s: L.Statement) {
       // table keys are evaluated before the values, as Lua does
       const keys = new Map<L.Node, Val>();
       for (const t of s.variables) if (t.type !== 'Identifier') keys.set(t, keyOf(l, t as L.IndexExpression | L.MemberExpression));
-      const vals = l.exprList(s.init, s.variables.length);
+      const mark = l.out.length;
+      let vals = l.exprList(s.init, s.variables.length);
+      // a key that reads module state is computed before a value's call may change it
+      if (hasCall(l.out.slice(mark))) for (const [t, k] of keys) if (l.exprsOf(k).some(readsGlobal)) keys.set(t, l.pin(k, mark));
+      // Lua assigns only after evaluating every value: one that reads a variable assigned here is
+      // computed into locals first (`a, b = b, a`; `x = x * 0.5` for an int-or-float x, whose tag
+      // is stored before its payload is computed from the old tag)
+      const dst = { locals: new Set<number>(), globals: new Set<string>(), writes: keys.size };
+      for (const t of s.variables) if (t.type === 'Identifier') {
+        const st = l.storeOf(l.ann(t).var!);
+        if (st.kind === 'local') { st.ids.forEach((id) => dst.locals.add(id)); dst.writes += st.ids.length; }
+        if (st.kind === 'global') { st.names.forEach((g) => dst.globals.add(g)); dst.writes += st.names.length; }
+      }
+      if (dst.writes > 1) {
+        const stale = (v: Val) => l.exprsOf(v).some((e) => readsAny(e, dst.locals, dst.globals));
+        vals = vals.map((v) => (stale(v) ? l.pin(v) : v));
+        for (const [t, k] of keys) if (stale(k)) keys.set(t, l.pin(k));
+      }
       s.variables.forEach((t, i) => {
         if (t.type === 'Identifier') { l.storeVar(l.ann(t).var!, vals[i]!); return; }
         const c = l.ann((t as L.IndexExpression).base).ty.c;
@@ -85,7 +102,7 @@ export function lowerStmt(l: Lowerer, s: L.Statement) {
     case 'CallStatement': l.expr(s.expression); return;
     case 'FunctionDeclaration': return;
     case 'ReturnStatement': {
-      const vals = s.arguments.map((a) => l.keep(l.expr(a)));
+      const vals = l.operands(s.arguments);
       if (l.info !== l.c.main) storeExtraReturns(l, l.info, vals);
       l.out.push({ k: 'ret', e: l.retExprs(vals[0] ?? { rep: 'none', ty: constTy({ k: 'nil' }) }) });
       return;
@@ -156,9 +173,13 @@ export function lowerStmt(l: Lowerer, s: L.Statement) {
 
 export function lowerForNum(l: Lowerer, s: L.ForNumericStatement) {
   const v = l.c.declVar.get(s.variable)!;
-  const isInt = v.ty.m === INT;
   const one: Val = { rep: 'none', ty: constTy({ k: 'int', v: 1n }) };
-  const [a, b, c] = [s.start, s.end, s.step].map((e) => (e ? l.keep(l.expr(e)) : one)) as [Val, Val, Val];
+  const [a, b, c] = [...l.operands([s.start, s.end, ...(s.step ? [s.step] : [])]), one] as [Val, Val, Val];
+  // Lua 5.4: an integer initial value and step make an integer loop (as check decided). Not
+  // v's type: the body may assign the control variable (an ordinary local) other types
+  const isInt = (a.ty.m & NUM) === INT && (c.ty.m & NUM) === INT;
+  /** each iteration's copy of the counter into the control variable */
+  const setCtr = (e: Expr) => l.storeVar(v, { rep: isInt ? 'int' : 'float', e, ty: { m: isInt ? INT : FLOAT } });
   const names = ['initial value', 'limit', 'step'];
   const num = (x: Val, i: number, node: L.Node | null) => {
     for (const kind of [NIL, FALSE, TRUE, STR, VIEW]) if (x.ty.m & kind)
@@ -166,7 +187,6 @@ export function lowerForNum(l: Lowerer, s: L.ForNumericStatement) {
     if (isInt) return l.intOf(x);
     return l.toFloat(x);
   };
-  const ctr = l.storeOf(v) as { kind: 'local'; ids: number[] };
   const brk = `brk${l.labelCount++}`, cont = `cont${l.labelCount}`;
   const fuel = l.site(s, FUEL_MESSAGE);
   const zeroStep = l.site(s, "'for' step is zero");
@@ -186,7 +206,7 @@ export function lowerForNum(l: Lowerer, s: L.ForNumericStatement) {
       bin('i64.div_u', bin('i64.sub', g(I), g(Lm)), bin('i64.add', bin('i64.sub', i64(0n), bin('i64.add', g(St), i64(1n))), i64(1n))), 'i64');
     l.breakLabels.push(brk);
     const body = l.withOut(() => {
-      l.out.push({ k: 'set', l: ctr.ids[0]!, e: g(I) });
+      setCtr(g(I));
       inLoop(l, () => l.block(s.body));
       l.out.push({ k: 'br', label: brk, c: bin('i64.eq', g(N), i64(0n)) });
       l.out.push({ k: 'set', l: N, e: bin('i64.sub', g(N), i64(1n)) }, { k: 'set', l: I, e: bin('i64.add', g(I), g(St)) });
@@ -208,7 +228,7 @@ export function lowerForNum(l: Lowerer, s: L.ForNumericStatement) {
   const more = cond(pos, bin('f64.le', g(I), g(Lm)), bin('f64.le', g(Lm), g(I)), 'i32');
   l.breakLabels.push(brk);
   const body = l.withOut(() => {
-    l.out.push({ k: 'set', l: ctr.ids[0]!, e: g(I) });
+    setCtr(g(I));
     inLoop(l, () => l.block(s.body));
     l.out.push({ k: 'set', l: I, e: bin('f64.add', g(I), g(St)) }, { k: 'br', label: brk, c: not(more) });
     l.out.push({ k: 'fuel', site: fuel }, { k: 'br', label: cont });

@@ -7,7 +7,8 @@ import type { Ann, CheckResult, FnInfo, Reason, Var } from './check-result.js';
 import type { ParseResult } from './parse.js';
 import { FUEL_MESSAGE, NIL_VIEW, wtypes, type Val } from './lower-base.js';
 import {
-  Expr, IRFunc, IRGlobal, IRModule, Site, Stmt, WType, and, assume, bin, printExpr, readsOnly, cond, exprSize, f64, i32, i64, not, or, readsGlobal, un,
+  Expr, IRFunc, IRGlobal, IRModule, Site, Stmt, WType, and, assume, bin, printExpr, readsOnly, cond, exprSize, f64, hasCall, i32, i64, not, or,
+  readsGlobal, typeOf, un,
 } from './ir.js';
 import {
   Const, FALSE, FALSY, FLOAT, FieldDef, INT, NIL, Rep, STR, TAG, TRUE, Ty, VIEW, constTy,
@@ -18,7 +19,9 @@ import { ConstPool } from './strings/layout.js';
 import { constStr, lowerConcat, lowerStrLen, type IRPattern } from './strings/lower.js';
 import { lowerBlock, lowerStmt } from './lower-stmt.js';
 import { helperFuncs } from './lower-helpers.js';
-import { recursiveFns } from './callgraph.js';
+import { nestsDeeper, recursiveFns } from './callgraph.js';
+import { MAX_CALL_DEPTH } from './abi.js';
+import { CALL_DEPTH } from './lower-call.js';
 import { factsOf, withFacts } from './lower-facts.js';
 import { lowerSegment, lowerTableIndex, readField } from './lower-view.js';
 import { storeExtraReturns } from './lower-returns.js';
@@ -69,6 +72,8 @@ export class Lowerer {
   lens = new Map<Var, number>();
   assignLog: Var[] = [];
   recursive = new Set<FnInfo>();
+  /** whether calls may nest deeper than MAX_CALL_DEPTH, so that each call counts its depth (lower-call.ts) */
+  countDepth = false;
   /** locals of the current function that are set once (never-reassigned variables) */
   stable = new Set<number>();
   /** runtime helpers the code calls (lower-helpers.ts) */
@@ -113,6 +118,8 @@ export class Lowerer {
       }
     }
     this.recursive = recursiveFns(this.c);
+    this.countDepth = nestsDeeper(this.c, MAX_CALL_DEPTH);
+    if (this.countDepth) this.globals.push({ name: CALL_DEPTH, ty: 'i32', init: i32(0) });
     for (const f of this.c.fns) this.lowerFn(f);
     const filter = this.c.filter!;
     // entry point for the batch loop: (view, time) -> truthiness
@@ -122,6 +129,8 @@ export class Lowerer {
     const host: Val[] = [{ rep: 'view', e: { k: 'get', l: 0, ty: 'i64' }, ty: { m: VIEW } }, { rep: 'int', e: { k: 'get', l: 1, ty: 'i64' }, ty: { m: INT } }];
     const args = filter.params.flatMap((p, i) => this.exprsOf(this.coerce(host[i] ?? { rep: 'none', ty: constTy({ k: 'nil' }) }, p.ty)));
     this.out.push({ k: 'call', fn: this.fnName(filter), args, dst });
+    // a packet starts at depth 0 (even after a trap left the count behind)
+    if (this.countDepth) this.out.unshift({ k: 'gset', g: CALL_DEPTH, e: i32(0) });
     const rv = this.fromLocals(filter.retTy, fr, dst);
     this.out.push({ k: 'ret', e: [this.truthy(rv)] });
     this.endFn();
@@ -165,6 +174,7 @@ export class Lowerer {
     }
     // loops pay at their back edges, so only a call that may recurse needs fuel
     if (!isMain && this.recursive.has(f)) this.out.push({ k: 'fuel', site: this.site(f.node, FUEL_MESSAGE) });
+    if (isMain && this.countDepth) this.out.push({ k: 'gset', g: CALL_DEPTH, e: i32(0) });
     const body = f.node.body as L.Statement[];
     this.block(body);
     if (!isMain) {
@@ -210,6 +220,33 @@ export class Lowerer {
     const t = this.temp(ty);
     this.out.push({ k: 'set', l: t, e: v.e });
     return { ...v, e: { k: 'get', l: t, ty } };
+  }
+
+  /** Stores a value in fresh locals, whatever its size: it must not be recomputed later. */
+  pin(v: Val, at = this.out.length): Val {
+    if (v.rep === 'none') return v;
+    const es = this.exprsOf(v);
+    const ids = es.map((e) => this.temp(typeOf(e)));
+    this.out.splice(at, 0, ...es.map((e, i) => ({ k: 'set', l: ids[i]!, e } as Stmt)));
+    return this.fromLocals(v.ty, v.rep, ids);
+  }
+
+  /**
+   * Operands evaluated left to right, as Lua does. `keep` leaves a small value
+   * as an expression that is computed where it is used; one that reads module
+   * state must be computed before a later operand calls a function (which may
+   * change that state: `g + f()` where f assigns g), so it is computed into
+   * locals at its place in the code.
+   */
+  operands(nodes: L.Expression[]): Val[] {
+    const vals: Val[] = [], marks: number[] = [];
+    for (const n of nodes) { vals.push(this.keep(this.expr(n))); marks.push(this.out.length); }
+    // from the last one back, so that inserting at a mark leaves the earlier marks in place
+    for (let i = vals.length - 2; i >= 0; i--) {
+      const v = vals[i]!;
+      if (this.exprsOf(v).some(readsGlobal) && hasCall(this.out.slice(marks[i]))) vals[i] = this.pin(v, marks[i]);
+    }
+    return vals;
   }
 
   // ---- representation changes -------------------------------------------------------
@@ -418,8 +455,7 @@ export class Lowerer {
   }
 
   exprList(es: L.Expression[], n: number): Val[] {
-    const out: Val[] = [];
-    for (const e of es) out.push(this.keep(this.expr(e)));
+    const out = this.operands(es);
     const last = es[es.length - 1];
     if (last && es.length < n && this.c.ann.get(last)?.multi) out.push(...this.extraVals());
     while (out.length < n) out.push({ rep: 'none', ty: constTy({ k: 'nil' }) });
@@ -477,7 +513,7 @@ export class Lowerer {
       case 'BinaryExpression': {
         const op = e.operator;
         if (op === '==' || op === '~=') {
-          const x = this.keep(this.expr(e.left)), y = this.keep(this.expr(e.right));
+          const [x, y] = this.operands([e.left, e.right]) as [Val, Val];
           const r = lowerEq(this, x, y, e);
           return { rep: 'bool', e: op === '==' ? r : not(r), ty: a.ty };
         }

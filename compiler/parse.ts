@@ -34,6 +34,11 @@ export interface ParseResult {
   numbers: Map<Node, LuaNumber>;
   /** string literal byte strings (each char code 0..255), keyed by StringLiteral node */
   strings: Map<Node, string>;
+  /**
+   * calls and `...` written inside parentheses, `(f())`: one value, not a list
+   * (luaparse drops the parentheses, so they are found in the text)
+   */
+  parens: Set<Node>;
   source: string;
   file: string;
 }
@@ -201,7 +206,49 @@ export function parse(source: string, file: string): ParseOutcome {
     attributes.set(best.node, { name: a.name, index: a.index, ...lc });
   }
   if (errors.length) return { ok: false, errors };
-  return { ok: true, ast, attributes, numbers, strings, source, file };
+  return { ok: true, ast, attributes, numbers, strings, parens: parenthesized(ast, text), source, file };
+}
+
+type Ranged = Node & { range: [number, number] };
+
+/**
+ * The multi-value expressions (calls, `...`) written in parentheses. After an
+ * expression, `)` closes either the argument list of a call or a
+ * parenthesised expression; the argument lists' closing positions are known
+ * from the calls' ranges, so any other `)` right after a call wraps it.
+ */
+function parenthesized(ast: Chunk, text: string): Set<Node> {
+  const closes = new Set<number>();
+  const multi: Ranged[] = [];
+  const params = new Set<Node>();
+  visit(ast, (n) => {
+    if (n.type === 'CallExpression') closes.add((n as Ranged).range[1] - 1);
+    if (n.type === 'FunctionDeclaration') for (const p of n.parameters) params.add(p);
+    if (n.type === 'CallExpression' || n.type === 'TableCallExpression' || n.type === 'StringCallExpression' ||
+      (n.type === 'VarargLiteral' && !params.has(n))) multi.push(n as Ranged);
+  });
+  const out = new Set<Node>();
+  for (const n of multi) {
+    const at = nextToken(text, n.range[1]);
+    if (text[at] === ')' && !closes.has(at)) out.add(n);
+  }
+  return out;
+}
+
+/** Index of the first character at or after `i` that is neither white space nor inside a comment. */
+function nextToken(text: string, i: number): number {
+  for (;;) {
+    while (i < text.length && /\s/.test(text[i]!)) i++;
+    if (!text.startsWith('--', i)) return i;
+    const long = /^--\[(=*)\[/.exec(text.slice(i, i + 260));
+    if (long) {
+      const e = text.indexOf(']' + long[1] + ']', i + long[0].length);
+      i = e < 0 ? text.length : e + long[1]!.length + 2;
+    } else {
+      const e = text.indexOf('\n', i);
+      i = e < 0 ? text.length : e;
+    }
+  }
 }
 
 /** Pre-order walk over every AST node. */

@@ -3,6 +3,13 @@
 
 export const NIL = 1, FALSE = 2, TRUE = 4, INT = 8, FLOAT = 16, STR = 32, VIEW = 64,
   LAYOUT = 128, TABLE = 256, FUNC = 512, DATA = 1024, BUILTIN = 2048;
+/**
+ * A value check could not type (the result of a call it does not compile, a
+ * field of a nil value, ...): its cause is a reason already, so reasons about
+ * what is done with such a value are knock-on effects and are not reported.
+ * Never compiled: a script with one has a reason.
+ */
+export const UNKNOWN = 4096;
 export const BOOL = FALSE | TRUE;
 export const FALSY = NIL | FALSE;
 export const NUM = INT | FLOAT;
@@ -77,6 +84,7 @@ export type Rep = 'none' | 'bool' | 'int' | 'float' | 'view' | 'dyn';
 
 export function repOf(t: Ty): Rep | null {
   if (t.m === 0) return 'none';
+  if (t.m & UNKNOWN) return null;
   if (t.c && t.m === constTy(t.c).m) return 'none';
   if (t.m === NIL) return 'none';
   if ((t.m & STATIC) !== 0) return null;
@@ -92,7 +100,7 @@ export function repOf(t: Ty): Rep | null {
 export function tyName(t: Ty): string {
   const names: [number, string][] = [[NIL, 'nil'], [FALSE, 'false'], [TRUE, 'true'], [INT, 'integer'],
     [FLOAT, 'float'], [STR, 'string'], [VIEW, 'data'], [LAYOUT, 'layout'], [TABLE, 'table'],
-    [FUNC, 'function'], [DATA, 'module'], [BUILTIN, 'builtin']];
+    [FUNC, 'function'], [DATA, 'module'], [BUILTIN, 'builtin'], [UNKNOWN, 'unknown']];
   const parts = names.filter(([b]) => t.m & b).map(([, n]) => n);
   if (t.c && t.c.k !== 'nil' && t.c.k !== 'bool') {
     const c = t.c as Record<string, unknown>;

@@ -44,6 +44,19 @@ describe('luapf check', () => {
     for (const reason of doc.reasons) expect(reason).toMatch(/^\d+:\d+: /);
   });
 
+  it('says a library function is not compiled yet, and lists only the first cause, not its knock-on effects', () => {
+    const script = join(tmp, 'format.lua');
+    writeFileSync(script, [
+      'function filter(pkt)',
+      "  local s = string.format('%d', #pkt)",
+      "  return #s > 2 and s:find('1') ~= nil and s .. 'x' == '1x'",
+      'end',
+    ].join('\n'));
+    const r = luapf(['check', script]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`${script}: engine lua (interpreted) because:\n  ${script}:2:13: string.format is not compiled yet\n`);
+  });
+
   it('a syntax error names FILE:LINE:COL and exits 1', () => {
     const script = join(tmp, 'syntax.lua');
     writeFileSync(script, 'function filter(pkt)\n  return pkt ==\nend\n');

@@ -10,6 +10,7 @@ import type { Checker } from '../check.js';
 import { constString } from '../consts.js';
 import { parsePattern, PatternSyntaxError } from '../patterns/parse.js';
 import { BOOL, FLOAT, INT, NIL, STR, Ty, VIEW, constTy } from '../types.js';
+import { uncompiledCall } from '../check-reasons.js';
 
 export function latin1(s: string): Uint8Array {
   return Uint8Array.from(s, (ch) => ch.charCodeAt(0) & 0xff);
@@ -41,8 +42,8 @@ export function checkStringCall(ck: Checker, e: L.Node, name: string, argNodes: 
   if (fname !== 'char') {
     const r = argTy(0);
     if (!r || !isStrTy(r)) {
-      ck.reason(e, `string.${fname} on a value that may not be a string`);
-      return set({ m: NIL });
+      ck.reason(e, `string.${fname} on a value that may not be a string`, 'operands');
+      return set(ck.unknown());
     }
   }
   const intArg = (i: number, optional: boolean) => {
@@ -67,7 +68,7 @@ export function checkStringCall(ck: Checker, e: L.Node, name: string, argNodes: 
       maxArgs(fname === 'find' ? 4 : 3);
       intArg(2, true);
       const p = argTy(1) && strConst(argTy(1)!);
-      if (p === undefined) { ck.reason(nodeOf(1), `string.${fname} with a pattern that is not a constant string`); return set({ m: NIL }); }
+      if (p === undefined) { ck.reason(nodeOf(1), `string.${fname} with a pattern that is not a constant string`); return set(ck.unknown()); }
       let plain = false;
       if (fname === 'find' && as[3]) {
         const pt = as[3].ty;
@@ -83,7 +84,7 @@ export function checkStringCall(ck: Checker, e: L.Node, name: string, argNodes: 
         } catch (err) {
           if (!(err instanceof PatternSyntaxError)) throw err;
           ck.reason(nodeOf(1), `malformed pattern: ${(err as Error).message}`);
-          return set({ m: NIL });
+          return set(ck.unknown());
         }
       }
       const pattern = { ...info, plain };
@@ -92,8 +93,8 @@ export function checkStringCall(ck: Checker, e: L.Node, name: string, argNodes: 
       return set(ty, { pattern, multi: info.captures > 1 });
     }
   }
-  ck.reason(e, `string.${fname}`);
-  return set({ m: NIL });
+  ck.reason(e, uncompiledCall(`string.${fname}`), 'never');
+  return set(ck.unknown());
 }
 
 /** `a .. b`: constant-folds two constants, else checks both operands are strings or integers. */

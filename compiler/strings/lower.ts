@@ -90,7 +90,7 @@ function toStr(l: Lowerer, v: Val, kinds: number[], node: L.Node): Expr {
 }
 
 export function lowerConcat(l: Lowerer, e: L.BinaryExpression, ty: Ty): Val {
-  const x = l.keep(l.expr(e.left)), y = l.keep(l.expr(e.right));
+  const [x, y] = l.operands([e.left, e.right]) as [Val, Val];
   const a = concatOperand(l, x, e.left), b = concatOperand(l, y, e.right);
   return { rep: 'view', e: alloc(l, helper('str_concat', [a, b], 'i64'), e), ty };
 }
@@ -129,7 +129,7 @@ export function lowerStringCall(l: Lowerer, e: L.CallExpression | L.TableCallExp
   const args = callArgs(e);
   const method = e.base.type === 'MemberExpression' && e.base.indexer === ':';
   const nodes: L.Expression[] = method ? [(e.base as L.MemberExpression).base, ...args] : args;
-  const vals = nodes.map((n) => l.keep(l.expr(n)));
+  const vals = l.operands(nodes);
   const nilVal: Val = { rep: 'none', ty: { m: NIL, c: { k: 'nil' } } };
   const arg = (i: number) => vals[i] ?? nilVal;
   const ty = a.ty;

@@ -153,6 +153,7 @@ function clone<T>(p: ParseResult, n: T): T {
   if (s !== undefined) p.strings.set(node, s);
   if (num !== undefined) p.numbers.set(node, num);
   if (a !== undefined) p.attributes.set(node, a);
+  if (p.parens.has(src)) p.parens.add(node);
   return node as T;
 }
 

@@ -1,7 +1,7 @@
 // Validation of the library's options: every public entry point checks its
 // options up front and throws OptionsError naming the option, so a typo
 // fails at the call site instead of deep inside an engine.
-import { MAX_PREFETCH } from '../../compiler/abi.js';
+import { MAX_FUEL, MAX_PREFETCH } from '../../compiler/abi.js';
 import { DEFAULT_LIMITS } from '../engine/filter.js';
 import type { EngineChoice } from '../engine/load.js';
 import { LINKTYPE, type Layer } from '../capture/link.js';
@@ -62,7 +62,8 @@ export interface ResolvedFilterOptions {
   keepErrors: number;
 }
 
-const MAX_FUEL = 0x7fffffff;
+export { MAX_FUEL };
+const FUEL_RANGE = `an integer from 1 to ${MAX_FUEL}`;
 const MIN_MEMORY = 64 * 1024;
 const MAX_MEMORY = 4 * 1024 * 1024 * 1024;
 const KNOWN = new Set(['engine', 'fuel', 'memoryBytes', 'onError', 'layer', 'linkType', 'name', 'keepErrors']);
@@ -71,11 +72,21 @@ function isInt(v: unknown, min: number, max: number): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 }
 
-/** The `fuel` option of loading and of compiling, checked, with its default. */
-function fuelOption(value: number | undefined): number {
+/** The fuel option's value (default 1,000,000), checked: the one place both the library and the CLI validate it. */
+export function checkFuel(value: unknown): number {
   const fuel = value ?? DEFAULT_LIMITS.fuel;
-  if (!isInt(fuel, 1, MAX_FUEL)) throw new OptionsError('fuel', fuel, `an integer in 1..${MAX_FUEL}`);
+  if (!isInt(fuel, 1, MAX_FUEL)) throw new OptionsError('fuel', fuel, FUEL_RANGE);
   return fuel;
+}
+
+/**
+ * Fuel written as text (`--fuel N`): decimal digits only, read exactly, so
+ * `1.5`, `1e6` and `9007199254740993` (a double would read it as ...992) are
+ * refused rather than rounded or wrapped.
+ */
+export function parseFuel(text: string): number {
+  if (!/^[0-9]+$/.test(text) || BigInt(text) > BigInt(MAX_FUEL)) throw new OptionsError('fuel', text, FUEL_RANGE);
+  return checkFuel(Number(text));
 }
 
 /** Checks every option and fills in the defaults; throws OptionsError. */
@@ -88,7 +99,7 @@ export function resolveFilterOptions(options: FilterOptions | undefined): Resolv
   const o = options;
   const engine = o.engine ?? 'auto';
   if (engine !== 'auto' && engine !== 'wasm' && engine !== 'lua') throw new OptionsError('engine', engine, "'auto', 'wasm' or 'lua'");
-  const fuel = fuelOption(o.fuel);
+  const fuel = checkFuel(o.fuel);
   const memoryBytes = o.memoryBytes ?? DEFAULT_LIMITS.memoryBytes;
   if (!isInt(memoryBytes, MIN_MEMORY, MAX_MEMORY)) throw new OptionsError('memoryBytes', memoryBytes, 'an integer in 65536..4294967296');
   const onError = o.onError ?? 'drop';
@@ -124,7 +135,7 @@ export function resolveCompileOptions(options: CompileFilterOptions | undefined)
   if (typeof o !== 'object') throw new OptionsError('options', o, 'an object');
   const engine = o.engine ?? 'auto';
   if (engine !== 'auto' && engine !== 'wasm') throw new OptionsError('engine', engine, "'auto' or 'wasm'");
-  const fuel = fuelOption(o.fuel);
+  const fuel = checkFuel(o.fuel);
   const optimize = o.optimize ?? 3;
   if (!isInt(optimize, 0, 3)) throw new OptionsError('optimize', optimize, 'an integer in 0..3');
   const name = o.name ?? 'filter.lua';

@@ -25,6 +25,8 @@ import { ScriptError } from '../errors.js';
 import { LUA_OK, LUA_TSTRING, loadLuaModule, type LuaApi, type LuaModule, type LuaState, type Ptr } from './lua-raw.js';
 import { LuaMessages } from './position.js';
 import { scriptBytes } from './script-bytes.js';
+import { countedSource } from './call-depth.js';
+import { MAX_CALL_DEPTH } from '../../compiler/abi.js';
 
 /** packets per call into Lua (the trampoline preallocates this many slots) */
 export const MAX_BATCH = 4096;
@@ -48,6 +50,12 @@ export interface LuaFilterOptions {
   print?: (bytes: Uint8Array) => void;
   /** the library's source in place of DATA_LIB_LUA (runtime/lunatik gives Lunatik's) */
   library?: string;
+  /**
+   * count the script's nested calls (docs/SEMANTICS.md, "Call depth"); default: when it may nest
+   * them deeper than MAX_CALL_DEPTH (call-depth.ts). true: always (to measure the cost); false:
+   * never, the script runs as written.
+   */
+  countDepth?: boolean;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -285,12 +293,15 @@ export async function createLuaFilter(
     // the runtime itself is not charged: the cap starts counting at the script
     mem.base = mem.used + 64 * 1024;
     mem.limit = mem.base + lim.memoryBytes;
-    const srcBytes = scriptBytes(source);
+    // a script that may nest its calls too deep runs rewritten to count them (same lines)
+    const counted = options.countDepth === false ? undefined : countedSource(source, options.countDepth === true);
+    const srcBytes = scriptBytes(counted ?? source);
     mem.limit += srcBytes.length;
     pushBytes(api, mod, L, srcBytes);
     api.lua_pushnumber(L, MAX_BATCH);
     api.lua_pushcclosure(L, setcapPtr, 0);
-    const status = api.lua_pcallk(L, 7, 3, 0, 0, 0);
+    api.lua_pushnumber(L, counted === undefined ? 0 : MAX_CALL_DEPTH);
+    const status = api.lua_pcallk(L, 8, 3, 0, 0, 0);
     if (status !== LUA_OK) {
       const raw = api.lua_type(L, -1) === LUA_TSTRING ? readTop(mod, L, scratch) : 'unknown error';
       throw new ScriptError('load', chunkName, undefined, undefined, `cannot start the Lua runtime: ${raw}`);

@@ -7,11 +7,11 @@
 /**
  * Run once per Lua state with the arguments: the data library's source, the
  * print writer (a C function), fuel, chunk name, script source, packets per
- * batch at most (MAX_BATCH) and setcap (a C function). Returns run, errkind,
- * errmsg.
+ * batch at most (MAX_BATCH), setcap (a C function) and the call-depth limit
+ * (0 when the script does not count its calls). Returns run, errkind, errmsg.
  */
 export const RUNTIME_LUA = String.raw`
-local datasrc, write, fuel, chunkname, src, maxbatch, setcap = ...
+local datasrc, write, fuel, chunkname, src, maxbatch, setcap, maxdepth = ...
 local G = _G
 local load, pcall, type, tostring, rawget, setmetatable, error, select, next, ipairs =
   load, pcall, type, tostring, rawget, setmetatable, error, select, next, ipairs
@@ -19,6 +19,17 @@ local sethook, getinfo, dgetmetatable = debug.sethook, debug.getinfo, debug.getm
 local unpack, pack, char, sub, rep = string.unpack, string.pack, string.char, string.sub, string.rep
 local concat, tunpack = table.concat, table.unpack
 local format, match = string.format, string.match
+
+-- call depth (docs/SEMANTICS.md, "Call depth"): maxdepth > 0 when the
+-- script was rewritten to count its calls (engine/call-depth.ts). Its first
+-- line hands over the count's getter and setter; an error unwinds calls
+-- without counting them back, so what catches it sets the count back:
+-- pcall, xpcall, and each packet.
+local getdepth, setdepth = function() return 0 end, function() end
+local function restore(d, ...)
+  setdepth(d)
+  return ...
+end
 
 local data, internal = load(datasrc, '=data', 't')()
 local S, O, N, LAY, VIEW = internal.S, internal.O, internal.N, internal.LAY, internal.VIEW
@@ -68,17 +79,20 @@ end
 -- handler that loops could never be stopped. This xpcall calls the handler
 -- after unwinding, under the hook like any script code (scripts have no
 -- debug.traceback, so nothing observable is lost).
-local function xpret(msgh, ok, ...)
+local function xpret(d, msgh, ok, ...)
+  setdepth(d)
   if ok then return true, ... end
   local _, r = pcall(msgh, (...))
+  setdepth(d)
   return false, r
 end
 env.xpcall = function(f, msgh, ...)
   if type(msgh) ~= 'function' then
     error("bad argument #2 to 'xpcall' (function expected, got " .. type(msgh) .. ')', 2)
   end
-  return xpret(msgh, pcall(f, ...))
+  return xpret(getdepth(), msgh, pcall(f, ...))
 end
+if maxdepth > 0 then env.pcall = function(f, ...) return restore(getdepth(), pcall(f, ...)) end end
 env.require = function(name)
   if name == 'data' then return data end
   -- a library with more modules (runtime/lunatik) resolves the rest
@@ -126,6 +140,28 @@ local function fuelhook()
     end
   end
   error(fuelmsg, 0)
+end
+
+if maxdepth > 0 then
+  local overflow = format('stack overflow (more than %d nested calls)', maxdepth)
+  env.__luapf = {
+    -- called by the function entered one call too deep: the error is at the script's call
+    -- (level 3, or above a library function that called it: pcall, gsub, a metamethod)
+    overflow = function()
+      for lvl = 3, 200 do
+        local a = getinfo(lvl, 'Sl')
+        if a == nil then break end
+        if a.source == chunksrc and a.currentline > 0 then error(chunkid .. ':' .. a.currentline .. ': ' .. overflow, 0) end
+      end
+      error(overflow, 0)
+    end,
+    -- the count's getter and setter (the runtime calls them after running out of fuel too)
+    -- and the return helper are part of the runtime: the fuel hook lets them be
+    register = function(get, set, ret)
+      getdepth, setdepth = get, set
+      trusted[get], trusted[set], trusted[ret] = true, true, true
+    end,
+  }
 end
 
 local function refuel()
@@ -183,6 +219,7 @@ local function loop(bytes, i, n, off)
     cur, curoff = j, off
     budget = fuel
     if exhausted then exhausted = false; sethook(fuelhook, '', K) end
+    if maxdepth > 0 then setdepth(-1) end   -- filter, called here, is depth 0
     local len = lens[j]
     local f = entry or env.filter
     local r = f(setmetatable({ [S] = bytes, [O] = off, [N] = len, [LAY] = false }, VIEW), (unpack('<i8', tsmeta, 8 * j - 7)))
@@ -204,6 +241,7 @@ local function run(bytes, lenstr, ts, n)
   refuel()
   while i <= n do
     local ok, e = pcall(loop, bytes, i, n, off)
+    if maxdepth > 0 then setdepth(0) end   -- (an error object's __tostring may run below)
     -- back in the runtime: headroom for recording the error (nothing
     -- below is protected by a pcall)
     setcap(1, SCRUB * 48 + 65536)
