@@ -49,6 +49,7 @@ export function packetSetFromIndex(name: string, index: CaptureIndex, layer: Lay
   return {
     name, bytes: index.bytes, offsets, lengths, count: n, totalBytes,
     timestampsSec: index.tsSec, timestampsNsec: index.tsNsec,
+    ...(layer === 2 ? { linkTypes: Uint32Array.from(index.linkType) } : {}),
   };
 }
 

@@ -1,6 +1,8 @@
 // `luapf compile` and `luapf check`: the only commands that load the
 // compiler (and, for compile, binaryen). `check` loads each filter exactly
 // as `luapf run` would and reports the outcome, so the two never disagree.
+import { lunatikOption, type LunatikFlags } from '../lunatik/cli-options.js';
+import { describeLunatik, type LunatikInfo } from '../lunatik/describe.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { scriptText } from '../engine/script-bytes.js';
 import { EXIT_BAD_INPUT, EXIT_OK } from './exit-codes.js';
@@ -17,7 +19,7 @@ export interface CompileCommandOptions {
   dump?: DumpStage;
 }
 
-export interface CheckCommandOptions {
+export interface CheckCommandOptions extends LunatikFlags {
   json?: boolean;
 }
 
@@ -79,6 +81,8 @@ interface CheckReport {
   moduleBytes?: number;
   /** a .wasm: its self-description (docs/ABI.md) */
   module?: { abi: number; compiler: string; source: string; sourceHash: string; options: Record<string, unknown> };
+  /** a Lunatik script: its API generation and what it registered */
+  lunatik?: LunatikInfo;
   /** why run would fail: the message names FILE:LINE:COL, or the file */
   error?: { kind: ErrorKind; message: string; line?: number; column?: number };
 }
@@ -89,7 +93,7 @@ interface CheckReport {
  * chunk runs on the Lua engine), then report the engine, the reasons and
  * the module, or the error run would stop with.
  */
-async function checkOne(path: string): Promise<{ report: CheckReport; details: { line: number; column: number; message: string }[] }> {
+async function checkOne(path: string, opts: CheckCommandOptions): Promise<{ report: CheckReport; details: { line: number; column: number; message: string }[] }> {
   const report: CheckReport = { filter: path, engine: null, reasons: [] };
   let details: { line: number; column: number; message: string }[] = [];
   const { loadEngine } = await import('../engine/load.js');
@@ -103,8 +107,9 @@ async function checkOne(path: string): Promise<{ report: CheckReport; details: {
     return { report, details };
   }
   try {
-    const filter = await loadEngine({ source: bytes, name: path, path });
+    const filter = await loadEngine({ source: bytes, name: path, path, lunatik: lunatikOption(opts) });
     filter.close();
+    if ('lunatik' in filter) report.lunatik = filter.lunatik as LunatikInfo;
     report.engine = filter.engine as 'wasm' | 'lua';
     report.reasons = [...filter.reasons];
     if (filter instanceof WasmFilter) {
@@ -133,11 +138,13 @@ const KIND_OF_ERROR: Record<string, ErrorKind> = {
 export async function checkCommand(paths: string[], opts: CheckCommandOptions): Promise<number> {
   const reports: CheckReport[] = [];
   for (const path of paths) {
-    const { report, details } = await checkOne(path);
+    const { report, details } = await checkOne(path, opts);
     reports.push(report);
     if (opts.json) continue;
     if (report.error) {
       process.stdout.write(`${path}: ${ERROR_TITLES[report.error.kind]}:\n  ${report.error.message.replace(/\n/g, '\n  ')}\n`);
+    } else if (report.lunatik) {
+      process.stdout.write(describeLunatik(path, report.lunatik));
     } else if (report.module) {
       const m = report.module;
       process.stdout.write(`${path}: engine wasm (compiled module, ${report.moduleBytes} bytes): ABI ${m.abi}, ${m.compiler}, from ${m.source}\n` +

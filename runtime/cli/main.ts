@@ -6,6 +6,7 @@ import { EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { MAX_PREFETCH } from '../../compiler/abi.js';
 import { OptionsError, parseFuel } from '../api/options.js';
 import { VERSION } from '../version.js';
+import { addLunatikOptions } from '../lunatik/cli-options.js';
 
 // Each command's module is imported when the command runs, so that
 // `luapf run x.wasm` loads neither the benchmark nor the compiler.
@@ -49,8 +50,8 @@ function buildProgram(): Command {
     .version(VERSION)
     .exitOverride();
 
-  program
-    .command('run')
+  addLunatikOptions(program
+    .command('run'))
     .description('run a filter over captures and count accepted, rejected and failed packets')
     .usage('[options] <filter> <captures...>\n       luapf run [options] -e SCRIPT <captures...>')
     .argument('[filter]', 'a .lua script or a compiled .wasm module (not with -e: every argument is then a capture)')
@@ -65,7 +66,7 @@ function buildProgram(): Command {
     .option('--json', 'print the summary as one JSON document')
     .option('--verdicts <file>', 'write CAPTURE<TAB>N<TAB>accept|reject|error[<TAB>message] per packet')
     .addOption(new Option('--layer <n>', 'what pkt is: 3 the network-layer packet, 2 the whole frame').choices(['2', '3']).default('3'))
-    .addOption(new Option('--on-error <verdict>', 'verdict for a packet whose filter call fails').choices(['drop', 'pass']).default('drop'))
+    .addOption(new Option('--on-error <verdict>', 'verdict for a packet whose filter call fails (default: drop; pass for Lunatik scripts, as the kernel accepts)').choices(['drop', 'pass']))
     .option('--fuel <n>', 'steps allowed per filter call (1 to 2147483647)', fuelArg, 1_000_000)
     .addOption(new Option('--engine <engine>', 'auto: compiled when possible, else the Lua interpreter').choices(['auto', 'wasm', 'lua']).default('auto'))
     .option('--verify', 'run the compiled and the interpreted engine on every packet and report where they disagree')
@@ -116,8 +117,8 @@ Exit codes: 0 compiled, 1 the script has a syntax error or is outside the compil
       process.exitCode = await compileCommand(filter, { ...opts, optimize: Number(opts.optimize) });
     });
 
-  program
-    .command('check')
+  addLunatikOptions(program
+    .command('check'))
     .description('load each filter as run would: the engine it gets and why, the module, or the error run would stop with')
     .argument('<filters...>', '.lua scripts or compiled .wasm modules')
     .option('--json', 'print the answer as JSON (an array when several filters are given)')

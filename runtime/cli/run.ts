@@ -18,15 +18,17 @@ import {
 } from './run-inputs.js';
 import { jsonReport, printLine, textReport } from './run-output.js';
 import { Progress, progressWanted } from './progress.js';
+import { lunatikOption, type LunatikFlags } from '../lunatik/cli-options.js';
 
-export interface RunCommandOptions {
+export interface RunCommandOptions extends LunatikFlags {
   write?: string;
   /** -F: the -w format (default: from the file's extension) */
   format?: 'pcap' | 'pcapng';
   json?: boolean;
   verdicts?: string;
   layer: string;
-  onError: OnError;
+  /** default: drop, or pass for a Lunatik script */
+  onError?: OnError;
   fuel: number;
   engine: EngineChoice;
   quiet?: boolean;
@@ -55,7 +57,7 @@ async function loadVerifyingFilter(source: { path?: string; source?: string; nam
 async function loadFilterFor(filterPath: string | undefined, opts: RunCommandOptions): Promise<Loaded> {
   const load = (source: { path?: string; source?: string; name?: string }) => (opts.verify
     ? loadVerifyingFilter(source, opts.fuel)
-    : loadEngine({ ...source, engine: opts.engine, limits: { fuel: opts.fuel } }));
+    : loadEngine({ ...source, engine: opts.engine, limits: { fuel: opts.fuel }, lunatik: lunatikOption(opts) }));
   if (opts.script === undefined) return { filter: await load({ path: filterPath }), fix: (m) => m };
   // -e: try each reading of the text; report the first reading's error when none loads.
   const candidates = inlineScripts(opts.script);
@@ -193,7 +195,7 @@ export async function runCommand(filterPath: string | undefined, captures: strin
   try {
     summary = await runCaptures(filter, captures, {
       layer: Number(opts.layer) as Layer,
-      onError: opts.onError,
+      onError: opts.onError ?? ('lunatik' in filter ? 'pass' : 'drop'),
       maxPackets: opts.count,
       stdin: peeked.stdin,
       onAccept: writer || opts.print

@@ -31,6 +31,8 @@ export interface PacketBatch {
   /** nanoseconds within the second, 0..999_999_999 */
   timestampsNsec: Uint32Array;
   count: number;
+  /** each packet's LINKTYPE_* where the batch was built from capture records (the Lunatik engine needs it) */
+  linkTypes?: Uint32Array;
 }
 
 /** A runtime error raised by the script for one packet. */
@@ -74,6 +76,8 @@ export const DEFAULT_LIMITS: FilterLimits = {
 export interface Filter {
   /** 'baseline' marks hand-written reference filters of the benchmark */
   readonly engine: EngineName | 'baseline';
+  /** the layer this engine must be fed at whatever the run's option (2: the Lunatik engine wants frames) */
+  readonly layer?: 2 | 3;
   /**
    * Runs filter(pkt) once per packet of the batch, in order, writing
    * REJECT/ACCEPT/ERROR into `verdicts[0..count)`. Returns the errors (one per

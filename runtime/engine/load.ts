@@ -7,6 +7,7 @@ import { compileCached } from './compile-cache.js';
 import type { EngineName, Filter, FilterLimits } from './filter.js';
 import { scriptBytes, scriptText } from './script-bytes.js';
 import { isWasmModule, ModuleFormatError, WasmFilter } from './wasm.js';
+import { looksLunatik, type LunatikOptions } from '../lunatik/detect.js';
 
 // Wasmoon costs ~0.4 s to import: a compiled filter must not pay for it.
 async function createLuaFilter(...args: Parameters<typeof import('./lua.js').createLuaFilter>) {
@@ -30,6 +31,8 @@ export interface LoadOptions {
   cache?: boolean;
   /** the script's compile, already done (e.g. in a worker thread, see runtime/bench/workers.ts): used instead of compiling */
   compiled?: ScriptCompile;
+  /** Lunatik mode (runtime/lunatik): true or its options to force it, false to refuse it; default: detected */
+  lunatik?: boolean | LunatikOptions;
 }
 
 /**
@@ -99,6 +102,15 @@ export async function loadEngine(options: LoadOptions): Promise<LoadedFilter> {
   }
 
   const source = scriptText(bytes);
+  const lunatikFlag = options.lunatik;
+  const detect = lunatikFlag === undefined || (typeof lunatikFlag === 'object' && lunatikFlag.detect === true);
+  if (detect ? looksLunatik(source) : lunatikFlag !== false) {
+    if (engine === 'wasm') throw new EngineUnavailableError(`${name} is a Lunatik script: compiled Lunatik hooks are not done yet`, []);
+    const { createLunatikFilter } = await import('../lunatik/engine.js');
+    const lunatik = typeof options.lunatik === 'object' ? options.lunatik : {};
+    return withReasons(await withParserColumn(createLunatikFilter(source, name, options.limits, { ...lunatik, scriptPath: options.path ?? options.name }), source, name),
+      ['a Lunatik script: its hooks run on the Lua engine']);
+  }
   if (engine === 'lua') return withReasons(await withParserColumn(createLuaFilter(source, name, options.limits), source, name), []);
 
   // Compiles through the disk cache (runtime/engine/compile-cache.ts), which imports the compiler only on a miss.

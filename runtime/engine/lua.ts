@@ -54,6 +54,8 @@ export interface LuaFilterOptions {
    * never, the script runs as written.
    */
   countDepth?: boolean;
+  /** the library's source in place of DATA_LIB_LUA (runtime/lunatik gives Lunatik's) */
+  library?: string;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -284,7 +286,7 @@ export async function createLuaFilter(
     const st = api.luaL_loadbufferx(L, p, code.length, p + code.length, 0);
     api.free(p);
     if (st !== LUA_OK) throw new Error('LuaFilter: runtime chunk failed to load');
-    pushBytes(api, mod, L, new TextEncoder().encode(DATA_LIB_LUA));
+    pushBytes(api, mod, L, new TextEncoder().encode(options.library ?? DATA_LIB_LUA));
     api.lua_pushcclosure(L, writePtr, 0);
     api.lua_pushnumber(L, lim.fuel);
     pushBytes(api, mod, L, chunkBytes);

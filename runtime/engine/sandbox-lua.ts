@@ -95,6 +95,9 @@ end
 if maxdepth > 0 then env.pcall = function(f, ...) return restore(getdepth(), pcall(f, ...)) end end
 env.require = function(name)
   if name == 'data' then return data end
+  -- a library with more modules (runtime/lunatik) resolves the rest
+  local m = internal.require and internal.require(name, env)
+  if m ~= nil then return m end
   error("module '" .. tostring(name) .. "' not found (filters can require only 'data')", 2)
 end
 env.print = function(...)
@@ -167,6 +170,8 @@ local function refuel()
 end
 trusted[refuel] = true
 
+-- a library that calls the script's hooks itself (runtime/lunatik) gives its entry instead of filter
+local entry = nil
 local NOTHING, SCRUB = {}, 16384
 local MAXMSG = 1024   -- longer messages are cut: they are copied per packet
 local function errtext(e)
@@ -216,7 +221,7 @@ local function loop(bytes, i, n, off)
     if exhausted then exhausted = false; sethook(fuelhook, '', K) end
     if maxdepth > 0 then setdepth(-1) end   -- filter, called here, is depth 0
     local len = lens[j]
-    local f = env.filter
+    local f = entry or env.filter
     local r = f(setmetatable({ [S] = bytes, [O] = off, [N] = len, [LAY] = false }, VIEW), (unpack('<i8', tsmeta, 8 * j - 7)))
     vt[j] = r and 1 or 0
     off = off + len
@@ -247,7 +252,7 @@ local function run(bytes, lenstr, ts, n)
     -- that stretch of the stack by pushing nils over it
     pcall(tunpack, NOTHING, 1, SCRUB)
     vt[cur] = 2
-    if rawget(env, 'filter') == nil then e = "global 'filter' is not defined" end
+    if entry == nil and rawget(env, 'filter') == nil then e = "global 'filter' is not defined" end
     local ok2, msg = pcall(errtext, e)
     msg = ok2 and msg or nomem
     em[cur] = msg
@@ -275,6 +280,12 @@ local function loadscript()
   local msg = not ok and errtext(e)
   refuel()   -- leave the hook in its normal mode for the lines below
   if not ok then return 'load', msg end
+  if internal.attach then
+    local why
+    entry, why = internal.attach(env)
+    if entry == nil then return 'load', chunkid .. ': ' .. why end
+    return nil
+  end
   if type(rawget(env, 'filter')) ~= 'function' then
     return 'load', chunkid .. ": the script does not define a global function 'filter'"
   end

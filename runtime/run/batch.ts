@@ -20,6 +20,8 @@ export class BatchBuilder implements PacketBatch {
   lengths: Uint32Array;
   timestampsSec: Float64Array;
   timestampsNsec: Uint32Array;
+  /** LINKTYPE_* per packet: the record's at layer 2, RAW (101) otherwise */
+  linkTypes: Uint32Array;
   count = 0;
   /** bytes of `bytes` in use */
   used = 0;
@@ -30,6 +32,7 @@ export class BatchBuilder implements PacketBatch {
     this.lengths = new Uint32Array(capacity);
     this.timestampsSec = new Float64Array(capacity);
     this.timestampsNsec = new Uint32Array(capacity);
+    this.linkTypes = new Uint32Array(capacity);
   }
 
   reset(): void {
@@ -50,11 +53,13 @@ export class BatchBuilder implements PacketBatch {
     this.lengths[i] = packet.length;
     this.timestampsSec[i] = tsSec;
     this.timestampsNsec[i] = tsNsec;
+    this.linkTypes[i] = 101;
     this.used += packet.length;
   }
 
   /** Appends what a filter sees of a capture record at `layer` (capture/link.ts). Throws LinkTypeError. */
   addRecord(record: BatchRecord, layer: Layer): void {
     this.add(networkPacket(record, layer), record.tsSec, record.tsNsec);
+    if (layer === 2) this.linkTypes[this.count - 1] = record.linkType;
   }
 }

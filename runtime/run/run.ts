@@ -66,7 +66,7 @@ export async function runCaptures(
   captures: readonly string[],
   options: RunOptions = {},
 ): Promise<RunSummary> {
-  const layer = options.layer ?? 3;
+  const layer = filter.layer ?? options.layer ?? 3;
   const onError = options.onError ?? 'drop';
   const policy = new VerdictPolicy<FirstError>(onError, options.keepErrors ?? 10);
   const batch = new BatchBuilder(options.batchSize ?? 256);

@@ -1,0 +1,56 @@
+// The flags of Lunatik mode on `luapf run` and `luapf check`, defined here
+// so the command definitions (cli/main.ts) grow by one call, and turned into
+// loadEngine's `lunatik` option (engine/load.ts). Light: commander only.
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { LunatikApi, LunatikOptions, LunatikPath } from './detect.js';
+
+function mark(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError('expected an integer from 0 to 0xffffffff');
+  return n;
+}
+
+function xdpArg(value: string): string {
+  if (value === 'payload-offset' || value === 'none' || /^hex:(?:[0-9a-fA-F]{2})*$/.test(value)) return value;
+  throw new InvalidArgumentError('expected payload-offset, none or hex:BYTES');
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Adds --lunatik, --lunatik-api, --mark, --path, --xdp-arg, --seed and -I to a command. */
+export function addLunatikOptions(cmd: Command): Command {
+  return cmd
+    .option('--lunatik', 'run the script as a Lunatik script (netfilter hooks, XDP) even if not detected')
+    .addOption(new Option('--lunatik-api <year>', 'Lunatik hook API: 2024 hook(data) at the network layer, ' +
+      '2025 hook(data, ifindex[, vlan]) from the MAC header, 2026 hook(skb) (default: detected)').choices(['2024', '2025', '2026']))
+    .option('--mark <n>', 'Lunatik: the mark every packet starts with (default 0)', mark)
+    .addOption(new Option('--path <path>', 'Lunatik: the hooks a packet meets: all (every registered hook point), ' +
+      'in (PRE_ROUTING, LOCAL_IN), forward, out (LOCAL_OUT, POST_ROUTING)').choices(['all', 'in', 'forward', 'out']))
+    .option('--xdp-arg <arg>', 'Lunatik: the XDP callback\'s argument: payload-offset (default: TCP/UDP frames only, ' +
+      'the payload offset big-endian, as examples/filter/https.c), none (every frame, empty argument), hex:BYTES', xdpArg)
+    .option('--seed <n>', 'Lunatik: seed of linux.random (default 1)', (v) => Number.parseInt(v, 10))
+    .option('-I, --include <dir>', 'Lunatik: a directory searched first for dotted modules (repeatable)', collect);
+}
+
+export interface LunatikFlags {
+  lunatik?: boolean;
+  lunatikApi?: string;
+  mark?: number;
+  path?: string;
+  xdpArg?: string;
+  seed?: number;
+  include?: string[];
+}
+
+/** loadEngine's `lunatik` option: forced by a Lunatik flag, else left to detection (undefined). */
+export function lunatikOption(flags: LunatikFlags): LunatikOptions | undefined {
+  const o: LunatikOptions = {
+    api: flags.lunatikApi !== undefined ? (Number(flags.lunatikApi) as LunatikApi) : undefined,
+    mark: flags.mark, hookPath: flags.path as LunatikPath | undefined, xdpArg: flags.xdpArg, seed: flags.seed, include: flags.include,
+  };
+  const given = Object.values(o).some((v) => v !== undefined);
+  if (flags.lunatik) return o;
+  return given ? { ...o, detect: true } : undefined;
+}
