@@ -48,14 +48,14 @@ interface MemState {
 export interface LuaFilterOptions {
   /** where print() output goes (default: process.stderr) */
   print?: (bytes: Uint8Array) => void;
-  /** the library's source in place of DATA_LIB_LUA (runtime/lunatik gives Lunatik's) */
-  library?: string;
   /**
    * count the script's nested calls (docs/SEMANTICS.md, "Call depth"); default: when it may nest
    * them deeper than MAX_CALL_DEPTH (call-depth.ts). true: always (to measure the cost); false:
    * never, the script runs as written.
    */
   countDepth?: boolean;
+  /** the library's source in place of DATA_LIB_LUA (runtime/lunatik gives Lunatik's) */
+  library?: string;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

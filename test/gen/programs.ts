@@ -285,6 +285,9 @@ function stmtArb(g: ExprGen, f: GenFeatures, s: Scope, depth: number): fc.Arbitr
   const assign = fc.oneof(
     fc.tuple(fc.constantFrom(...s.ints), e('int')).map(([v, x]) => `${v} = ${x}`),
     fc.tuple(fc.constantFrom(...s.floats), e('float')).map(([v, x]) => `${v} = ${x}`),
+    // multiple assignment: every value is computed before any variable changes (`a, b = b, a`)
+    fc.tuple(fc.shuffledSubarray(s.ints, { minLength: 2, maxLength: 2 }), e('int'), e('int'), fc.boolean())
+      .map(([[v, w], x, y, swap]) => (swap ? `${v}, ${w} = ${w}, ${v}` : `${v}, ${w} = ${x}, ${y}`)),
   );
   const opts: fc.WeightedArbitrary<string>[] = [
     { arbitrary: assign, weight: 4 },
@@ -312,7 +315,8 @@ function stmtArb(g: ExprGen, f: GenFeatures, s: Scope, depth: number): fc.Arbitr
       const intFor = fc.tuple(num('int'), num('int'), fc.option(fc.oneof(num('int'), fc.constantFrom('(-1)', '2', '(-3)', '0', 'math.maxinteger', 'math.mininteger'))), guard, block)
         .map(([a, z, st, k, body]) =>
           `do\n  local g = 0\n  for i = ${a}, ${z}${st !== null ? ', ' + st : ''} do\n    g = g + 1\n    if g > ${k} then break end\n` +
-          `    ${s.ints[0]} = ${s.ints[0]} ~ i\n${indent(indent(body))}\n  end\nend`);
+          // the control variable is an ordinary local: assigning it leaves the iteration count alone
+          `    ${s.ints[0]} = ${s.ints[0]} ~ i\n${k % 3 === 0 ? '    i = i * 2 + g\n' : ''}${indent(indent(body))}\n  end\nend`);
       const floatFor = fc.tuple(num('float'), num('float'), fc.option(fc.oneof(num('float'), fc.constantFrom('0.25', '(-0.5)', '0.0', '1e-300'))), guard, block)
         .map(([a, z, st, k, body]) => {
           const nan = f.nanFor ? '' : `  if lo ~= lo then lo = 0.0 end\n  if hi ~= hi then hi = 0.0 end\n  if st ~= st then st = 1.0 end\n`;
