@@ -87,7 +87,7 @@ function filter(pkt) count = count + 1 return count % 2 == 1 end`;
     rich.close();
   });
 
-  test('wasm: a trap in one filter leaves another filter of the same module untouched', async () => {
+  test('wasm: a runaway recursion (a call-depth error) in one filter leaves another filter of the same module untouched', async () => {
     const src = `hits = 0
 local function deep(n) return 1 + deep(n + 1) end
 function filter(pkt) hits = hits + 1 if #pkt == 1 then return deep(0) > 0 end return hits end`;
