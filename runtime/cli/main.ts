@@ -3,7 +3,8 @@
 // compiler/ only for the commands that compile).
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
-import { MAX_PREFETCH } from '../../compiler/abi.js';
+import { MAX_FUEL, MAX_PREFETCH } from '../../compiler/abi.js';
+import { DEFAULT_LIMITS } from '../engine/filter.js';
 import { OptionsError, parseFuel } from '../api/options.js';
 import { VERSION } from '../version.js';
 import { addLunatikOptions } from '../lunatik/cli-options.js';
@@ -67,7 +68,7 @@ function buildProgram(): Command {
     .option('--verdicts <file>', 'write CAPTURE<TAB>N<TAB>accept|reject|error[<TAB>message] per packet')
     .addOption(new Option('--layer <n>', 'what pkt is: 3 the network-layer packet, 2 the whole frame').choices(['2', '3']).default('3'))
     .addOption(new Option('--on-error <verdict>', 'verdict for a packet whose filter call fails (default: drop; pass for Lunatik scripts, as the kernel accepts)').choices(['drop', 'pass']))
-    .option('--fuel <n>', 'steps allowed per filter call (1 to 2147483647)', fuelArg, 1_000_000)
+    .option('--fuel <n>', `steps allowed per filter call (1 to ${MAX_FUEL})`, fuelArg, DEFAULT_LIMITS.fuel)
     .addOption(new Option('--engine <engine>', 'auto: compiled when possible, else the Lua interpreter').choices(['auto', 'wasm', 'lua']).default('auto'))
     .option('--verify', 'run the compiled and the interpreted engine on every packet and report where they disagree')
     .option('-q, --quiet', 'no progress display (shown only when stderr is a terminal)')
@@ -106,7 +107,7 @@ Examples:
     .argument('<filter>', 'a .lua script in the compiled subset')
     .option('-o, --output <file>', 'the module to write (default: FILTER with .wasm)')
     .option('--wat', 'also write the module as WebAssembly text (.wat)')
-    .option('--fuel <n>', 'default steps per filter call written into the module (1 to 2147483647)', fuelArg, 1_000_000)
+    .option('--fuel <n>', `default steps per filter call written into the module (1 to ${MAX_FUEL})`, fuelArg, DEFAULT_LIMITS.fuel)
     .addOption(new Option('-O, --optimize <level>', 'binaryen optimization level').choices(['0', '1', '2', '3']).default('3'))
     .option('--prefetch <n>', 'packets ahead the batch loop touches (0: none; default: 16 for scripts reading at packet-computed offsets, else 0; docs/ABI.md)', packetsAhead)
     .addOption(new Option('--dump <stage>', 'print what a compiler pass made instead of writing a module').choices(['parse', 'unroll', 'check', 'ir', 'wat']))

@@ -26,7 +26,7 @@ import { LUA_OK, LUA_TSTRING, loadLuaModule, type LuaApi, type LuaModule, type L
 import { LuaMessages } from './position.js';
 import { scriptBytes } from './script-bytes.js';
 import { countedSource } from './call-depth.js';
-import { MAX_CALL_DEPTH } from '../../compiler/abi.js';
+import { MAX_CALL_DEPTH, MAX_FUEL } from '../../compiler/abi.js';
 
 /** packets per call into Lua (the trampoline preallocates this many slots) */
 export const MAX_BATCH = 4096;
@@ -226,8 +226,8 @@ export async function createLuaFilter(
   options: LuaFilterOptions = {},
 ): Promise<LuaFilter> {
   const lim: FilterLimits = { ...DEFAULT_LIMITS, ...limits };
-  if (!Number.isInteger(lim.fuel) || lim.fuel < 1 || lim.fuel > 0x7fffffff) {
-    throw new RangeError(`fuel must be an integer in 1..2^31-1, got ${lim.fuel}`);
+  if (!Number.isInteger(lim.fuel) || lim.fuel < 1 || lim.fuel > MAX_FUEL) {
+    throw new RangeError(`fuel must be an integer in 1..${MAX_FUEL}, got ${lim.fuel}`);
   }
   if (!(lim.memoryBytes > 0)) throw new RangeError(`memoryBytes must be positive, got ${lim.memoryBytes}`);
   const mod = await loadLuaModule();

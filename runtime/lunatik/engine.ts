@@ -10,7 +10,7 @@
 // The engine is fed whole frames (layer 2) and hands each to Lua behind 8
 // bytes of link facts it works out here once: where the network header
 // starts, the ethertype, the MAC header's length and the VLAN id.
-import { DEFAULT_LIMITS, type Filter, type FilterError, type FilterLimits, type PacketBatch } from '../engine/filter.js';
+import { type Filter, type FilterError, type FilterLimits, type PacketBatch } from '../engine/filter.js';
 import { createLuaFilter, type LuaFilter } from '../engine/lua.js';
 import { scriptBytes } from '../engine/script-bytes.js';
 import { LINKTYPE, networkOffsetAt } from '../capture/link.js';
@@ -177,7 +177,7 @@ export async function createLunatikFilter(
   let info: LunatikInfo | undefined;
   const print = options.print ?? ((b: Uint8Array) => process.stderr.write(b));
   const library = configChunk(source, options.scriptPath, options) + LUNATIK_LIB_LUA;
-  const inner = await createLuaFilter(source, chunkName, { ...DEFAULT_LIMITS, ...limits }, {
+  const inner = await createLuaFilter(source, chunkName, limits, {
     library,
     print: (b) => {
       if (info === undefined && b.length > MARKER.length && Buffer.from(b.subarray(0, MARKER.length)).toString('latin1') === MARKER) {
