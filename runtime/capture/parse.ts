@@ -38,6 +38,8 @@ export interface CaptureRecord {
   data: Uint8Array;
   /** byte offset of the record's header (pcap) or block (pcapng) in the file */
   offset: number;
+  /** pcapng epb_flags when the block has them (bits 0-1: direction, 1 inbound, 2 outbound) */
+  epbFlags?: number;
 }
 
 export interface CaptureInfo {
@@ -76,14 +78,18 @@ export class CaptureError extends Error {
  * parser never keeps or rewrites `buf`, so views of it stay valid.
  */
 export interface RecordSink {
-  record(linkType: number, tsSec: number, tsNsec: number, origLen: number, buf: Uint8Array, start: number, caplen: number, offset: number): void;
+  record(linkType: number, tsSec: number, tsNsec: number, origLen: number, buf: Uint8Array, start: number, caplen: number, offset: number,
+    epbFlags?: number): void;
 }
 
 /** Collects CaptureRecord objects. */
 export class ArraySink implements RecordSink {
   readonly records: CaptureRecord[] = [];
-  record(linkType: number, tsSec: number, tsNsec: number, origLen: number, buf: Uint8Array, start: number, caplen: number, offset: number): void {
-    this.records.push({ linkType, tsSec, tsNsec, origLen, data: buf.subarray(start, start + caplen), offset });
+  record(linkType: number, tsSec: number, tsNsec: number, origLen: number, buf: Uint8Array, start: number, caplen: number, offset: number,
+    epbFlags?: number): void {
+    const r: CaptureRecord = { linkType, tsSec, tsNsec, origLen, data: buf.subarray(start, start + caplen), offset };
+    if (epbFlags !== undefined) r.epbFlags = epbFlags;
+    this.records.push(r);
   }
 }
 
@@ -214,6 +220,18 @@ function makeIface(linkType: number, snaplen: number, tsresol: number, tsOffset:
     if (1_000_000_000 % div === 0) nsPerUnit = 1_000_000_000 / div;
   }
   return { linkType, snaplen, div, nsPerUnit, divBig, tsOffset };
+}
+
+/** The epb_flags option (code 2) among an EPB's options in [q, end), if there. */
+function epbFlags(dv: DataView, q: number, end: number, le: boolean): number | undefined {
+  while (end - q >= 4) {
+    const code = dv.getUint16(q, le);
+    const olen = dv.getUint16(q + 2, le);
+    if (code === 0 || olen > end - q - 4) return undefined;
+    if (code === 2 && olen === 4) return dv.getUint32(q + 4, le);
+    q += 4 + ((olen + 3) & ~3);
+  }
+  return undefined;
 }
 
 export class CaptureParser {
@@ -481,7 +499,8 @@ export class CaptureParser {
           tsNsec = Number((rem * 1_000_000_000n) / iface.divBig);
         }
         tsSec += iface.tsOffset;
-        out.record(iface.linkType, tsSec, tsNsec, dv.getUint32(p + 24, le), buf, p + 28, caplen, base + p);
+        const flags = type === BT_EPB && len > 32 + ((caplen + 3) & ~3) ? epbFlags(dv, p + 28 + ((caplen + 3) & ~3), p + len - 4, le) : undefined;
+        out.record(iface.linkType, tsSec, tsNsec, dv.getUint32(p + 24, le), buf, p + 28, caplen, base + p, flags);
         this.count++;
         return true;
       }

@@ -42,8 +42,11 @@ export interface CaptureWriterOptions {
   name?: string;
 }
 
-/** The fields of a CaptureRecord the writer uses. */
-export type WritableRecord = Pick<CaptureRecord, 'linkType' | 'tsSec' | 'tsNsec' | 'origLen' | 'data'>;
+/** The fields of a CaptureRecord the writer uses; pcapng also keeps epb_flags and a comment (classic pcap cannot). */
+export type WritableRecord = Pick<CaptureRecord, 'linkType' | 'tsSec' | 'tsNsec' | 'origLen' | 'data' | 'epbFlags'> & {
+  /** pcapng opt_comment (UTF-8) */
+  comment?: string;
+};
 
 export interface CaptureWriter {
   readonly format: CaptureFormat;
@@ -207,7 +210,9 @@ class Writer implements CaptureWriter {
       const key = r.linkType * 2 + (us ? 1 : 0);
       const id = this.ifaceOf.get(key) ?? this.idb(r.linkType, us);
       const padded = (caplen + 3) & ~3;
-      const len = 32 + padded;
+      const comment = r.comment !== undefined ? Buffer.from(r.comment, 'utf8').subarray(0, 0xffff) : undefined;
+      const options = (comment ? 4 + ((comment.length + 3) & ~3) : 0) + (r.epbFlags !== undefined ? 8 : 0);
+      const len = 32 + padded + (options > 0 ? options + 4 : 0);
       this.room(len);
       const d = this.dv, p = this.pos;
       d.setUint32(p, 6, true);
@@ -219,6 +224,21 @@ class Writer implements CaptureWriter {
       d.setUint32(p + 24, origLen > 0xffffffff ? 0xffffffff : origLen, true);
       this.buf.set(caplen === r.data.length ? r.data : r.data.subarray(0, caplen), p + 28);
       this.buf.fill(0, p + 28 + caplen, p + 28 + padded);
+      let q = p + 28 + padded;
+      if (comment) {
+        d.setUint16(q, 1, true); // opt_comment
+        d.setUint16(q + 2, comment.length, true);
+        this.buf.set(comment, q + 4);
+        this.buf.fill(0, q + 4 + comment.length, q + 4 + ((comment.length + 3) & ~3));
+        q += 4 + ((comment.length + 3) & ~3);
+      }
+      if (r.epbFlags !== undefined) {
+        d.setUint16(q, 2, true); // epb_flags
+        d.setUint16(q + 2, 4, true);
+        d.setUint32(q + 4, r.epbFlags >>> 0, true);
+        q += 8;
+      }
+      if (options > 0) d.setUint32(q, 0, true); // opt_endofopt
       d.setUint32(p + len - 4, len, true);
       this.pos += len;
     }

@@ -52,7 +52,7 @@ function buildProgram(): Command {
     .exitOverride();
 
   addLunatikOptions(program
-    .command('run'))
+    .command('run'), true)
     .description('run a filter over captures and count accepted, rejected and failed packets')
     .usage('[options] <filter> <captures...>\n       luapf run [options] -e SCRIPT <captures...>')
     .argument('[filter]', 'a .lua script or a compiled .wasm module (not with -e: every argument is then a capture)')

@@ -6,6 +6,7 @@ import type { CaptureRecord } from '../capture/read.js';
 import { splitErrorMessage } from '../engine/filter.js';
 import type { CaptureSummary, RunSummary } from '../run/run.js';
 import type { Counts } from '../run/verdicts.js';
+import { describeCounts, type LunatikCounts } from '../lunatik/run-outputs.js';
 
 /** A capture's counts with how long it took. */
 export interface TimedCounts extends Counts {
@@ -26,6 +27,8 @@ export interface RunReport {
   disagreements?: { packet: string; wasm: string; lua: string }[];
   /** maps positions in messages back to the user's text (for -e) */
   fix?: (message: string) => string;
+  /** a Lunatik script's counts by verdict name, per capture (undefined: no packet read) and in all */
+  lunatik?: { captures: (LunatikCounts | undefined)[]; total: LunatikCounts; xdpOnly: boolean };
 }
 
 /** Packets per second, rounded; 0 when no time was measured. */
@@ -60,6 +63,7 @@ export function jsonReport(r: RunReport): string {
   });
   const captures = r.summary.captures.map((c: CaptureSummary, i) => ({
     name: c.name, ...timed(c, r.seconds[i] ?? 0), ...(c.readError ? { readError: c.readError } : {}),
+    ...(r.lunatik ? { lunatik: r.lunatik.captures[i] ?? { verdicts: {}, rewritten: 0, injected: 0, printed: 0 } } : {}),
   }));
   const doc = {
     filter: r.filter,
@@ -67,6 +71,7 @@ export function jsonReport(r: RunReport): string {
     reasons: r.reasons.map((reason) => reasonObject(fix(reason), r.filter)),
     captures,
     total: timed(r.summary.total, r.totalSeconds),
+    ...(r.lunatik ? { lunatik: r.lunatik.total } : {}),
     ...(r.summary.stoppedAfter !== undefined ? { stoppedAfter: r.summary.stoppedAfter } : {}),
     firstErrors: r.summary.firstErrors.map((e) => {
       const at = splitErrorMessage(fix(e.message));
@@ -94,6 +99,7 @@ export function textReport(r: RunReport): string {
   for (const cells of rows) {
     lines.push(cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
   }
+  if (r.lunatik) lines.push(describeCounts(r.lunatik.total, r.lunatik.xdpOnly));
   if (r.summary.stoppedAfter !== undefined) lines.push(`stopped after ${r.summary.stoppedAfter} packets (-c)`);
   if (r.summary.firstErrors.length > 0) {
     lines.push(`first filter errors (${r.summary.total.errors} in all):`);

@@ -3,8 +3,8 @@
 // as one line naming the file (and byte offset) with exit 1; a fault in one
 // capture still reports the counts of the others.
 import type { WriteStream } from 'node:fs';
-import { createCaptureWriter, type CaptureWriter } from '../capture/write.js';
-import { CaptureError, type CaptureRecord } from '../capture/read.js';
+import { createCaptureWriter, type CaptureWriter, type WritableRecord } from '../capture/write.js';
+import { CaptureError } from '../capture/read.js';
 import { ScriptError } from '../errors.js';
 import { EXIT_BAD_INPUT, EXIT_DISAGREE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { EngineUnavailableError, loadEngine, type EngineChoice, type LoadedFilter } from '../engine/load.js';
@@ -19,6 +19,8 @@ import {
 import { jsonReport, printLine, textReport } from './run-output.js';
 import { Progress, progressWanted } from './progress.js';
 import { lunatikOption, type LunatikFlags } from '../lunatik/cli-options.js';
+import { LunatikRun } from '../lunatik/run-outputs.js';
+import type { LunatikFilter } from '../lunatik/engine.js';
 
 export interface RunCommandOptions extends LunatikFlags {
   write?: string;
@@ -124,7 +126,7 @@ export async function runCommand(filterPath: string | undefined, captures: strin
 
   let peeked: { captures: CaptureInput[]; stdin?: AsyncIterable<unknown> };
   try {
-    checkPlumbing(captures, [opts.write, opts.verdicts]);
+    checkPlumbing(captures, [opts.write, opts.verdicts, opts.inject, opts.log]);
     const missing = checkReadable(opts.script === undefined ? [filterPath!, ...captures] : captures);
     if (missing.length > 0) throw new RunInputError(missing.join('\nluapf: '), EXIT_BAD_INPUT);
     peeked = await peekCaptures(captures);
@@ -145,9 +147,15 @@ export async function runCommand(filterPath: string | undefined, captures: strin
     return EXIT_BAD_INPUT;
   }
   const { filter, fix } = loaded;
+  if ((opts.inject !== undefined || opts.log !== undefined) && !('lunatik' in filter)) {
+    filter.close();
+    return usage(`${opts.inject !== undefined ? '--inject' : '--log'} is for Lunatik scripts (netfilter hooks, XDP)`);
+  }
 
   let writer: CaptureWriter | undefined;
   let verdictFile: WriteStream | undefined;
+  let injectWriter: CaptureWriter | undefined;
+  let logFile: WriteStream | undefined;
   try {
     if (opts.write) {
       const format = outputFormat(opts.write, opts.format);
@@ -156,6 +164,11 @@ export async function runCommand(filterPath: string | undefined, captures: strin
       writer = createCaptureWriter(dest, { linkType, format, snaplen, name: opts.write === '-' ? '<stdout>' : opts.write });
     }
     if (opts.verdicts && opts.verdicts !== '-') verdictFile = openOutput(opts.verdicts);
+    if (opts.inject) {
+      const { snaplen } = outputHeader(peeked.captures);
+      injectWriter = createCaptureWriter(openOutput(opts.inject), { linkType: 1, format: 'pcapng', snaplen, name: opts.inject });
+    }
+    if (opts.log) logFile = openOutput(opts.log);
   } catch (e) {
     filter.close();
     if (!(e instanceof RunInputError)) throw e;
@@ -163,6 +176,13 @@ export async function runCommand(filterPath: string | undefined, captures: strin
     return e.exitCode;
   }
   const verdictOut = opts.verdicts === '-' ? process.stdout : verdictFile;
+  // a Lunatik script's outcomes: final bytes for -w, --inject, --log, the verdict names
+  const lunatik = 'lunatik' in filter
+    ? new LunatikRun(filter as unknown as LunatikFilter, {
+      inject: injectWriter,
+      log: (line) => { (logFile ?? process.stderr).write(line); },
+    })
+    : undefined;
   if (opts.print || verdictOut === process.stdout || opts.write === '-') quietOnClosedPipe();
 
   // --print lines are gathered per chunk of input and written when the runner drains.
@@ -173,7 +193,7 @@ export async function runCommand(filterPath: string | undefined, captures: strin
     printed = '';
     if (!ok) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
   };
-  const toWriter = (record: CaptureRecord): void => {
+  const toWriter = (record: WritableRecord): void => {
     try {
       writer!.write(record);
     } catch (e) {
@@ -200,14 +220,18 @@ export async function runCommand(filterPath: string | undefined, captures: strin
       stdin: peeked.stdin,
       onAccept: writer || opts.print
         ? (record, capture, n, error) => {
-          if (writer) toWriter(record);
+          const final = lunatik ? lunatik.written(record) : record;
+          if (writer && final) toWriter(final);
           if (opts.print) printed += printLine(record, capture, n, error === undefined ? undefined : fix(error));
         }
         : undefined,
-      drain: writer || opts.print ? async () => { await flushPrinted(); await writer?.ready(); } : undefined,
-      onVerdict: verdictOut
+      drain: writer || opts.print || injectWriter
+        ? async () => { await flushPrinted(); await writer?.ready(); await injectWriter?.ready(); }
+        : undefined,
+      onVerdict: verdictOut || lunatik
         ? (capture, n, verdict, message) => {
-          verdictOut.write(`${capture}\t${n}\t${verdict}${message ? `\t${fix(message).replace(/[\t\n]/g, ' ')}` : ''}\n`);
+          const columns = lunatik ? `\t${lunatik.take(capture, n)}` : '';
+          verdictOut?.write(`${capture}\t${n}\t${verdict}${columns}${message ? `\t${fix(message).replace(/[\t\n]/g, ' ')}` : ''}\n`);
         }
         : undefined,
       onProgress: progress ? (capture, n, bytes) => progress.update(capture, n, bytes) : undefined,
@@ -227,13 +251,15 @@ export async function runCommand(filterPath: string | undefined, captures: strin
 
   let status = EXIT_OK;
   const closing: string[] = [];
-  try {
-    await writer?.close();
-  } catch (e) {
-    if (!(e instanceof CaptureError)) throw e;
-    closing.push(e.message);
+  for (const w of [writer, injectWriter]) {
+    try {
+      await w?.close();
+    } catch (e) {
+      if (!(e instanceof CaptureError)) throw e;
+      closing.push(e.message);
+    }
   }
-  if (verdictFile) await new Promise<void>((resolve) => verdictFile.end(resolve));
+  for (const file of [verdictFile, logFile]) if (file) await new Promise<void>((resolve) => file.end(resolve));
 
   const disagreements = filter instanceof VerifyingFilter
     ? filter.disagreements.map((d) => ({ packet: locate(summary, d.packet), wasm: fix(d.wasm), lua: fix(d.lua) }))
@@ -242,6 +268,11 @@ export async function runCommand(filterPath: string | undefined, captures: strin
     filter: opts.script !== undefined ? INLINE_NAME : filterPath!,
     engine: filter instanceof VerifyingFilter ? 'wasm, verified against lua' : filter.engine,
     reasons: filter.reasons, summary, seconds, totalSeconds, disagreements, fix,
+    lunatik: lunatik && {
+      captures: summary.captures.map((c) => lunatik.captures.get(c.name)),
+      total: lunatik.total,
+      xdpOnly: (filter as unknown as LunatikFilter).lunatik.hooks.length === 0,
+    },
   };
   const out = opts.write === '-' || opts.print || opts.verdicts === '-' ? process.stderr : process.stdout;
   out.write(opts.json ? jsonReport(report) : textReport(report));

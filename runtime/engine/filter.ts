@@ -33,6 +33,8 @@ export interface PacketBatch {
   count: number;
   /** each packet's LINKTYPE_* where the batch was built from capture records (the Lunatik engine needs it) */
   linkTypes?: Uint32Array;
+  /** each packet's direction where its capture says (pcapng epb_flags bits 0-1: 1 inbound, 2 outbound, 0 unknown) */
+  directions?: Uint8Array;
 }
 
 /** A runtime error raised by the script for one packet. */

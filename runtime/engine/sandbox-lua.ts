@@ -107,6 +107,8 @@ env.print = function(...)
   write(concat(t, '\t', 1, n) .. '\n')
 end
 for k in next, G do G[k] = nil end   -- nothing below reads globals
+-- a library that calls the script's hooks itself (runtime/lunatik) may adjust the sandbox first
+if internal.prepare then internal.prepare(env) end
 
 -- fuel: one count hook, installed once, fires every K instructions and
 -- charges K against the current packet's budget (reset per packet: an

@@ -19,15 +19,23 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** Adds --lunatik, --lunatik-api, --mark, --path, --xdp-arg, --seed and -I to a command. */
-export function addLunatikOptions(cmd: Command): Command {
+/** Adds --lunatik, --lunatik-api, --mark, --path, --xdp-arg, --seed and -I to a command (`run`: --inject and --log too). */
+export function addLunatikOptions(cmd: Command, run = false): Command {
+  if (run) {
+    cmd
+      .option('--inject <file>', 'Lunatik: write the packets skb:forward() and XDP_TX send to FILE (pcapng; each stamped ' +
+        'with the time of the packet that caused it and a comment naming it)')
+      .option('--log <file>', 'Lunatik: write what the hooks print to FILE (default: standard error), each line ' +
+        'prefixed with CAPTURE#N: ');
+  }
   return cmd
     .option('--lunatik', 'run the script as a Lunatik script (netfilter hooks, XDP) even if not detected')
     .addOption(new Option('--lunatik-api <year>', 'Lunatik hook API: 2024 hook(data) at the network layer, ' +
       '2025 hook(data, ifindex[, vlan]) from the MAC header, 2026 hook(skb) (default: detected)').choices(['2024', '2025', '2026']))
     .option('--mark <n>', 'Lunatik: the mark every packet starts with (default 0)', mark)
     .addOption(new Option('--path <path>', 'Lunatik: the hooks a packet meets: all (every registered hook point), ' +
-      'in (PRE_ROUTING, LOCAL_IN), forward, out (LOCAL_OUT, POST_ROUTING)').choices(['all', 'in', 'forward', 'out']))
+      'in (PRE_ROUTING, LOCAL_IN), forward, out (LOCAL_OUT, POST_ROUTING); a pcapng packet with a direction flag ' +
+      'takes in (inbound; forward under --path forward) or out (outbound)').choices(['all', 'in', 'forward', 'out']))
     .option('--xdp-arg <arg>', 'Lunatik: the XDP callback\'s argument: payload-offset (default: TCP/UDP frames only, ' +
       'the payload offset big-endian, as examples/filter/https.c), none (every frame, empty argument), hex:BYTES', xdpArg)
     .option('--seed <n>', 'Lunatik: seed of linux.random (default 1)', (v) => Number.parseInt(v, 10))
@@ -36,6 +44,10 @@ export function addLunatikOptions(cmd: Command): Command {
 
 export interface LunatikFlags {
   lunatik?: boolean;
+  /** run only */
+  inject?: string;
+  /** run only */
+  log?: string;
   lunatikApi?: string;
   mark?: number;
   path?: string;

@@ -7,18 +7,27 @@
 // otherwise, ERROR when a hook failed and the packet went on (the kernel
 // accepts it; --on-error defaults to pass in this mode).
 //
-// The engine is fed whole frames (layer 2) and hands each to Lua behind 8
+// The engine is fed whole frames (layer 2) and hands each to Lua behind 10
 // bytes of link facts it works out here once: where the network header
-// starts, the ethertype, the MAC header's length and the VLAN id.
+// starts, the ethertype, the MAC header's length, the VLAN id and the
+// capture's direction flag. After the batch's last packet comes a marker
+// on which the library hands over what the packets did beyond their
+// verdicts (outcome.ts): final bytes, verdict names, marks, injected
+// packets, printed lines.
 import { type Filter, type FilterError, type FilterLimits, type PacketBatch } from '../engine/filter.js';
 import { createLuaFilter, type LuaFilter } from '../engine/lua.js';
 import { scriptBytes } from '../engine/script-bytes.js';
 import { LINKTYPE, networkOffsetAt } from '../capture/link.js';
+import { LUNATIK_DATA_LUA } from './lib-data-lua.js';
+import { LUNATIK_SKB_LUA } from './lib-skb-lua.js';
 import { LUNATIK_LIB_LUA } from './lib-lua.js';
+import { decodeOutcomes, emptyOutcome, type LunatikOutcome } from './outcome.js';
 import { staticFacts, type LunatikApi, type LunatikOptions } from './detect.js';
 
-const META = 8;
+const META = 10;
 const NO_NET = 0xffff;
+/** the network offset of the end-of-batch marker */
+const FLUSH = 0xfffe;
 const NO_VLAN = 0xffff;
 
 const FAMILY: Record<number, string> = { 1: 'inet', 2: 'ipv4', 3: 'arp', 5: 'netdev', 7: 'bridge', 10: 'ipv6' };
@@ -85,7 +94,7 @@ function parseInfo(line: string): LunatikInfo {
   return { api: Number(api) as LunatikApi, apiReason: why, hooks, xdp: xdp === 'xdp' };
 }
 
-/** The link facts of one frame: network offset, ethertype, MAC header length, VLAN id. */
+/** The link facts of one frame: network offset, ethertype, MAC header length, VLAN id (direction: the caller's). */
 function linkFacts(linkType: number, b: Uint8Array, at: number, n: number, out: DataView, o: number): void {
   let net = NO_NET;
   try {
@@ -119,43 +128,89 @@ function linkFacts(linkType: number, b: Uint8Array, at: number, n: number, out: 
 export class LunatikFilter implements Filter {
   readonly engine = 'lua' as const;
   readonly layer = 2 as const;
+  /**
+   * Receives, after each filterBatch, one outcome per packet of the batch,
+   * in order. Without a listener, what the hooks printed goes to the load
+   * option `print` as it would in the kernel's log.
+   */
+  onOutcomes?: (outcomes: LunatikOutcome[]) => void;
   private bytes = new Uint8Array(1 << 16);
   private offsets = new Uint32Array(0);
   private lengths = new Uint32Array(0);
+  private verdicts = new Uint8Array(0);
+  private timestampsSec = new Float64Array(0);
+  private timestampsNsec = new Uint32Array(0);
 
   /** @internal use createLunatikFilter */
-  constructor(private readonly inner: LuaFilter, readonly lunatik: LunatikInfo) {}
+  constructor(
+    private readonly inner: LuaFilter,
+    readonly lunatik: LunatikInfo,
+    /** the flush payload of the batch just run (set by the print hook) */
+    private readonly flushed: { payload?: Uint8Array },
+    private readonly print: (bytes: Uint8Array) => void,
+  ) {}
 
   filterBatch(batch: PacketBatch, verdicts: Uint8Array): FilterError[] {
     const n = batch.count;
-    let total = 0;
+    let total = META;
     for (let i = 0; i < n; i++) total += batch.lengths[i] + META;
     if (total > this.bytes.length) this.bytes = new Uint8Array(Math.max(total, this.bytes.length * 2));
-    if (this.offsets.length < n) {
-      this.offsets = new Uint32Array(n);
-      this.lengths = new Uint32Array(n);
+    if (this.offsets.length < n + 1) {
+      this.offsets = new Uint32Array(n + 1);
+      this.lengths = new Uint32Array(n + 1);
+      this.verdicts = new Uint8Array(n + 1);
+      this.timestampsSec = new Float64Array(n + 1);
+      this.timestampsNsec = new Uint32Array(n + 1);
     }
     const out = this.bytes;
     const dv = new DataView(out.buffer);
-    for (let i = 0, pos = 0; i < n; i++) {
+    let pos = 0;
+    for (let i = 0; i < n; i++) {
       const at = batch.offsets[i];
       const len = batch.lengths[i];
       // without link types the bytes are network-layer packets (library batches, bench at --layer 3)
       linkFacts(batch.linkTypes?.[i] ?? LINKTYPE.RAW, batch.bytes, at, len, dv, pos);
+      dv.setUint16(pos + 8, batch.directions?.[i] ?? 0, true);
       out.set(batch.bytes.subarray(at, at + len), pos + META);
       this.offsets[i] = pos;
       this.lengths[i] = len + META;
       pos += len + META;
     }
-    return this.inner.filterBatch({
-      bytes: out, offsets: this.offsets, lengths: this.lengths, count: n,
-      timestampsSec: batch.timestampsSec, timestampsNsec: batch.timestampsNsec,
-    }, verdicts);
+    this.timestampsSec.set(batch.timestampsSec.subarray(0, n));
+    this.timestampsNsec.set(batch.timestampsNsec.subarray(0, n));
+    // the end-of-batch marker: the library hands over the batch's outcomes on it
+    dv.setUint16(pos, FLUSH, true);
+    this.offsets[n] = pos;
+    this.lengths[n] = META;
+    this.flushed.payload = undefined;
+    const errors = this.inner.filterBatch({
+      bytes: out, offsets: this.offsets, lengths: this.lengths, count: n + 1,
+      timestampsSec: this.timestampsSec, timestampsNsec: this.timestampsNsec,
+    }, this.verdicts);
+    verdicts.set(this.verdicts.subarray(0, n));
+    const payload = this.flushed.payload;
+    // (the marker cannot fail short of the runtime itself failing, which fails every packet)
+    const outcomes = payload !== undefined ? decodeOutcomes(payload, n) : Array.from({ length: n }, emptyOutcome);
+    outcomes.forEach((o, i) => {
+      o.tsSec = batch.timestampsSec[i];
+      o.tsNsec = batch.timestampsNsec[i];
+      o.linkType = batch.linkTypes?.[i] ?? LINKTYPE.RAW;
+    });
+    if (this.onOutcomes) this.onOutcomes(outcomes);
+    else for (const o of outcomes) for (const line of o.logs) this.print(withNewline(line));
+    return errors.filter((e) => e.index < n);
   }
 
   close(): void {
     this.inner.close();
   }
+}
+
+function withNewline(line: Uint8Array): Uint8Array {
+  const b = new Uint8Array(line.length + 1);
+  b.set(line);
+  b[line.length] = 10;
+  return b;
 }
 
 export interface LunatikLoadOptions extends LunatikOptions {
@@ -166,6 +221,13 @@ export interface LunatikLoadOptions extends LunatikOptions {
 }
 
 const MARKER = '\0lunatik\0';
+const OUTCOMES = '\0lunatik-out\0';
+
+function startsWith(b: Uint8Array, prefix: string): boolean {
+  if (b.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (b[i] !== prefix.charCodeAt(i)) return false;
+  return true;
+}
 
 /** Loads a Lunatik script; throws ScriptError as createLuaFilter does, also for a script that registers nothing. */
 export async function createLunatikFilter(
@@ -175,21 +237,21 @@ export async function createLunatikFilter(
   options: LunatikLoadOptions = {},
 ): Promise<LunatikFilter> {
   let info: LunatikInfo | undefined;
+  const flushed: { payload?: Uint8Array } = {};
   const print = options.print ?? ((b: Uint8Array) => process.stderr.write(b));
-  const library = configChunk(source, options.scriptPath, options) + LUNATIK_LIB_LUA;
+  const library = configChunk(source, options.scriptPath, options) + LUNATIK_DATA_LUA + LUNATIK_SKB_LUA + LUNATIK_LIB_LUA;
   const inner = await createLuaFilter(source, chunkName, limits, {
     library,
     print: (b) => {
-      if (info === undefined && b.length > MARKER.length && Buffer.from(b.subarray(0, MARKER.length)).toString('latin1') === MARKER) {
-        info = parseInfo(Buffer.from(b.subarray(0, b.length - 1)).toString('utf8'));
-      } else {
-        print(b);
-      }
+      // (every line ends in the newline print adds)
+      if (info !== undefined && startsWith(b, OUTCOMES)) flushed.payload = b.subarray(OUTCOMES.length, b.length - 1);
+      else if (info === undefined && startsWith(b, MARKER)) info = parseInfo(Buffer.from(b.subarray(0, b.length - 1)).toString('utf8'));
+      else print(b);
     },
   });
   if (info === undefined) {
     inner.close();
     throw new Error('Lunatik runtime did not report its hooks');
   }
-  return new LunatikFilter(inner, info);
+  return new LunatikFilter(inner, info, flushed, print);
 }

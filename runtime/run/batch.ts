@@ -11,6 +11,7 @@ export interface BatchRecord {
   linkType: number;
   tsSec: number;
   tsNsec: number;
+  epbFlags?: number;
 }
 
 /** A reusable batch of up to `capacity` packets; the byte array grows as needed. */
@@ -22,6 +23,8 @@ export class BatchBuilder implements PacketBatch {
   timestampsNsec: Uint32Array;
   /** LINKTYPE_* per packet: the record's at layer 2, RAW (101) otherwise */
   linkTypes: Uint32Array;
+  /** each packet's direction from its pcapng epb_flags (0 unknown, 1 inbound, 2 outbound) */
+  directions: Uint8Array;
   count = 0;
   /** bytes of `bytes` in use */
   used = 0;
@@ -33,6 +36,7 @@ export class BatchBuilder implements PacketBatch {
     this.timestampsSec = new Float64Array(capacity);
     this.timestampsNsec = new Uint32Array(capacity);
     this.linkTypes = new Uint32Array(capacity);
+    this.directions = new Uint8Array(capacity);
   }
 
   reset(): void {
@@ -54,6 +58,7 @@ export class BatchBuilder implements PacketBatch {
     this.timestampsSec[i] = tsSec;
     this.timestampsNsec[i] = tsNsec;
     this.linkTypes[i] = 101;
+    this.directions[i] = 0;
     this.used += packet.length;
   }
 
@@ -61,5 +66,6 @@ export class BatchBuilder implements PacketBatch {
   addRecord(record: BatchRecord, layer: Layer): void {
     this.add(networkPacket(record, layer), record.tsSec, record.tsNsec);
     if (layer === 2) this.linkTypes[this.count - 1] = record.linkType;
+    this.directions[this.count - 1] = (record.epbFlags ?? 0) & 3;
   }
 }
