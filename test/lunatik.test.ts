@@ -1,34 +1,12 @@
 // Lunatik mode (runtime/lunatik): the data API's bounds and byte order,
 // verdict mapping, marks, hook order, API generations, stubs and loading.
 import { describe, expect, it } from 'vitest';
-import { ACCEPT, ERROR, REJECT, type PacketBatch } from '../runtime/engine/filter.js';
+import { ACCEPT, ERROR, REJECT } from '../runtime/engine/filter.js';
 import { createLunatikFilter, type LunatikFilter } from '../runtime/lunatik/engine.js';
 import type { LunatikOptions } from '../runtime/lunatik/detect.js';
 import { looksLunatik } from '../runtime/lunatik/detect.js';
 import { ScriptError } from '../runtime/errors.js';
-
-/** Ethernet + IPv4 + UDP to port 53 with a 4-byte payload. */
-function udpFrame(dport = 53): Uint8Array {
-  const f = new Uint8Array(14 + 20 + 8 + 4);
-  f.set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00], 0);
-  f.set([0x45, 0, 0, 32, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2], 14);
-  f.set([0x30, 0x39, dport >> 8, dport & 0xff, 0, 12, 0, 0], 34);
-  f.set([0xde, 0xad, 0xbe, 0xef], 42);
-  return f;
-}
-
-function batchOf(frames: Uint8Array[], linkType = 1): PacketBatch {
-  const total = frames.reduce((n, f) => n + f.length, 0);
-  const bytes = new Uint8Array(total);
-  const offsets = new Uint32Array(frames.length);
-  const lengths = new Uint32Array(frames.length);
-  let pos = 0;
-  frames.forEach((f, i) => { bytes.set(f, pos); offsets[i] = pos; lengths[i] = f.length; pos += f.length; });
-  return {
-    bytes, offsets, lengths, count: frames.length, linkTypes: new Uint32Array(frames.length).fill(linkType),
-    timestampsSec: new Float64Array(frames.length).fill(1_700_000_000), timestampsNsec: new Uint32Array(frames.length).fill(5),
-  };
-}
+import { batchOf, udpFrame } from './support/lunatik-frames.js';
 
 async function load(src: string, options: LunatikOptions = {}): Promise<{ filter: LunatikFilter; out: () => string[] }> {
   const lines: string[] = [];

@@ -188,8 +188,16 @@ export class LunatikFilter implements Filter {
       timestampsSec: this.timestampsSec, timestampsNsec: this.timestampsNsec,
     }, this.verdicts);
     verdicts.set(this.verdicts.subarray(0, n));
+    // The marker runs under a packet's fuel like any packet; under a fuel of 1000 steps or less
+    // the count hook's stride can end it early. The outcomes wait in Lua until handed over: ask again.
+    for (let retry = 0; retry < 4 && this.flushed.payload === undefined; retry++) {
+      this.offsets[0] = pos;
+      this.inner.filterBatch({
+        bytes: out, offsets: this.offsets, lengths: this.lengths.fill(META, 0, 1), count: 1,
+        timestampsSec: this.timestampsSec, timestampsNsec: this.timestampsNsec,
+      }, this.verdicts);
+    }
     const payload = this.flushed.payload;
-    // (the marker cannot fail short of the runtime itself failing, which fails every packet)
     const outcomes = payload !== undefined ? decodeOutcomes(payload, n) : Array.from({ length: n }, emptyOutcome);
     outcomes.forEach((o, i) => {
       o.tsSec = batch.timestampsSec[i];
