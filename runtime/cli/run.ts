@@ -19,6 +19,7 @@ import {
 import { jsonReport, printLine, textReport } from './run-output.js';
 import { Progress, progressWanted } from './progress.js';
 import { lunatikOption, type LunatikFlags } from '../lunatik/cli-options.js';
+import { looksLunatik } from '../lunatik/detect.js';
 import { LunatikRun } from '../lunatik/run-outputs.js';
 import type { LunatikFilter } from '../lunatik/engine.js';
 
@@ -62,7 +63,8 @@ async function loadFilterFor(filterPath: string | undefined, opts: RunCommandOpt
     : loadEngine({ ...source, engine: opts.engine, limits: { fuel: opts.fuel }, lunatik: lunatikOption(opts) }));
   if (opts.script === undefined) return { filter: await load({ path: filterPath }), fix: (m) => m };
   // -e: try each reading of the text; report the first reading's error when none loads.
-  const candidates = inlineScripts(opts.script);
+  // a Lunatik script registers its hooks in its main chunk: never wrapped in filter()
+  const candidates = opts.lunatik || looksLunatik(opts.script) ? [{ source: opts.script, shift: 0 }] : inlineScripts(opts.script);
   let first: unknown;
   for (const c of candidates) {
     try {

@@ -56,4 +56,24 @@ export const LUNATIK_EXPECTED: LunatikExpectation[] = [
       { capture: 'whatsapp.pcap', packets: 233, rejected: 0 },
     ],
   },
+  {
+    example: 'tcp-reset',
+    // connection attempts (SYN without ACK or RST) to the closed ports, IPv4 and IPv6
+    rejectExpr: '!icmp && !icmpv6 && tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.flags.reset == 0 && tcp.dstport in {22, 443}',
+    rows: [
+      { capture: 'tls.pcap', packets: 44, rejected: 2 },
+      { capture: 'v6.pcap', packets: 161, rejected: 1 },
+      { capture: 'many-protocols.pcap', packets: 4709, rejected: 20 },
+      { capture: 'ssh.pcap', packets: 54, rejected: 1 },
+    ],
+  },
+  {
+    example: 'dns-rewrite',
+    // accepts everything (what it rewrites: test/lunatik-outputs.test.ts)
+    rejectExpr: 'frame.number == 0',
+    rows: [
+      { capture: 'DnsPackets.pcap', packets: 464, rejected: 0 },
+      { capture: 'many-protocols.pcap', packets: 4709, rejected: 0 },
+    ],
+  },
 ];
