@@ -220,3 +220,70 @@ describe('printed lines and fuel', () => {
     expect(r.outcomes.filter((o) => o.verdict === 'ACCEPT' && o.mark === 5 && o.rewritten?.[22] === 1)).toHaveLength(299);
   });
 });
+
+describe('xtable (removed 2026-03): each extension stands for a filter-table rule', () => {
+  const XT = `local xtable = require("xtable")
+    local netfilter = require("netfilter")
+    local byteorder = require("byteorder")
+    local log = {}
+    `;
+  const match = (body: string, extra = '') => XT + `xtable.match{ name = "luadns", revision = 0, family = netfilter.family.IPV4, proto = 17,
+      hooks = 1 << netfilter.inet_hooks.LOCAL_IN, checkentry = function(args) ${extra} end, destroy = function() end,
+      match = function(d, par, userargs) ${body} end }`;
+
+  it('a match drops matching packets (--xt-target ACCEPT lets them on) and sees par and the userargs', async () => {
+    const body = `print(#d, par.thoff, par.fragoff, par.hooknum, par.hotdrop, #userargs, (userargs:gsub("%z+$", "")),
+        (pcall(d.setuint8, d, 0, 1)))
+      return byteorder.ntoh16(d:getuint16(par.thoff + 2)) == 53`;
+    const r = await run(match(body), [udpFrame(53), udpFrame(80)], { xtArgs: '--port 53' });
+    expect(r.verdicts).toEqual([REJECT, ACCEPT]);
+    expect(r.outcomes.map((o) => o.verdict)).toEqual(['DROP', 'ACCEPT']);
+    expect(latin1(r.outcomes[0].logs[0])).toBe('32\t20\t0\t1\tfalse\t256\t--port 53\tfalse');
+    const pass = await run(match(body), [udpFrame(53)], { xtTarget: 'ACCEPT' });
+    expect(pass.verdicts).toEqual([ACCEPT]);
+  });
+
+  it('hotdrop drops whatever the match returns; an error is no match; another protocol skips the rule', async () => {
+    const r = await run(match(`local port = byteorder.ntoh16(d:getuint16(22))
+      if port == 1 then par.hotdrop = true return false end
+      if port == 2 then error("bad") end
+      return true`), [udpFrame(1), udpFrame(2), udpFrame(3)]);
+    expect(r.outcomes.map((o) => o.verdict)).toEqual(['DROP', 'ACCEPT', 'DROP']);
+    expect(r.verdicts[1]).toBe(ERROR);
+    const tcp = udpFrame(3);
+    tcp[14 + 9] = 6;
+    expect((await run(match('return true'), [tcp])).verdicts).toEqual([ACCEPT]);
+  });
+
+  it('a target returns the verdict and may rewrite; checkentry failing fails the load', async () => {
+    const r = await run(XT + `xtable.target{ name = "TTL1", revision = 0, family = netfilter.family.INET,
+        hooks = 1 << netfilter.inet_hooks.PRE_ROUTING, checkentry = function() end, destroy = function() end,
+        target = function(d, par) d:setuint8(8, 1) return netfilter.action.ACCEPT end }`, [udpFrame()]);
+    expect(r.outcomes[0]).toMatchObject({ verdict: 'ACCEPT' });
+    expect(r.outcomes[0].rewritten?.[22]).toBe(1);
+    await expect(run(match('return true', 'error("no such port")'), [udpFrame()])).rejects.toThrow(/checkentry of xtable match 'luadns' failed: .*no such port/);
+  });
+});
+
+describe('coroutines in Lunatik mode', () => {
+  it('work (a generator kept across packets) and the packet\'s fuel runs down inside them', async () => {
+    const NF2 = NF + `local gen = coroutine.wrap(function() local i = 0 while true do i = i + 1 coroutine.yield(i) end end)
+      local function h(skb)
+        local n = gen()
+        if n == 2 then
+          local co = coroutine.create(function() while true do end end)
+          print(coroutine.resume(co))
+          local spin = coroutine.wrap(function() while true do end end)
+          spin()
+        end
+        print(n)
+        return 1
+      end\n` + reg('h');
+    const r = await run(NF2, [udpFrame(), udpFrame(), udpFrame()], { fuel: 100_000 });
+    expect(r.outcomes[0].logs.map(latin1)).toEqual(['1']);
+    expect(latin1(r.outcomes[1].logs[0])).toMatch(/^false\tt\.lua:7: fuel exhausted \(100000 steps\)$/);
+    expect(r.verdicts).toEqual([ACCEPT, ERROR, ACCEPT]);
+    expect(r.errors[0]).toMatch(/fuel exhausted/);
+    expect(r.outcomes[2].logs.map(latin1)).toEqual(['3']);
+  });
+});

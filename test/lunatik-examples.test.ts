@@ -23,7 +23,7 @@ for (const ex of LUNATIK_EXPECTED) {
     const path = join(REPO, 'examples', 'lunatik', `${ex.example}.lua`);
     for (const row of ex.rows) {
       it(`${row.capture}: ${row.rejected} of ${row.packets} rejected`, async () => {
-        const filter = await loadEngine({ path, name: `${ex.example}.lua` });
+        const filter = await loadEngine({ path, name: `${ex.example}.lua`, ...(ex.options ? { lunatik: { ...ex.options, detect: true } } : {}) });
         expect('lunatik' in filter).toBe(true);
         try {
           const s = await runCaptures(filter, [join(CORPUS, row.capture)], { onError: 'pass' });

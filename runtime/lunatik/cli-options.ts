@@ -19,7 +19,7 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** Adds --lunatik, --lunatik-api, --mark, --path, --xdp-arg, --seed and -I to a command (`run`: --inject and --log too). */
+/** Adds --lunatik, --lunatik-api, --mark, --path, --xdp-arg, --xt-args, --xt-target, --seed and -I to a command (`run`: --inject and --log too). */
 export function addLunatikOptions(cmd: Command, run = false): Command {
   if (run) {
     cmd
@@ -38,6 +38,9 @@ export function addLunatikOptions(cmd: Command, run = false): Command {
       'takes in (inbound; forward under --path forward) or out (outbound)').choices(['all', 'in', 'forward', 'out']))
     .option('--xdp-arg <arg>', 'Lunatik: the XDP callback\'s argument: payload-offset (default: TCP/UDP frames only, ' +
       'the payload offset big-endian, as examples/filter/https.c), none (every frame, empty argument), hex:BYTES', xdpArg)
+    .option('--xt-args <text>', 'Lunatik: the userargs of the rules xtable.match/target extensions stand in (default empty)')
+    .addOption(new Option('--xt-target <verdict>', 'Lunatik: what the rule of an xtable.match does with a matching packet (default DROP)')
+      .choices(['DROP', 'ACCEPT']))
     .option('--seed <n>', 'Lunatik: seed of linux.random (default 1)', (v) => Number.parseInt(v, 10))
     .option('-I, --include <dir>', 'Lunatik: a directory searched first for dotted modules (repeatable)', collect);
 }
@@ -54,6 +57,8 @@ export interface LunatikFlags {
   xdpArg?: string;
   seed?: number;
   include?: string[];
+  xtArgs?: string;
+  xtTarget?: string;
 }
 
 /** loadEngine's `lunatik` option: forced by a Lunatik flag, else left to detection (undefined). */
@@ -61,6 +66,7 @@ export function lunatikOption(flags: LunatikFlags): LunatikOptions | undefined {
   const o: LunatikOptions = {
     api: flags.lunatikApi !== undefined ? (Number(flags.lunatikApi) as LunatikApi) : undefined,
     mark: flags.mark, hookPath: flags.path as LunatikPath | undefined, xdpArg: flags.xdpArg, seed: flags.seed, include: flags.include,
+    xtArgs: flags.xtArgs, xtTarget: flags.xtTarget as LunatikOptions['xtTarget'],
   };
   const given = Object.values(o).some((v) => v !== undefined);
   if (flags.lunatik) return o;

@@ -7,6 +7,10 @@ export type { LunatikInfo };
 export function describeLunatik(path: string, info: LunatikInfo): string {
   const lines = [`${path}: engine lua (Lunatik script, API ${info.api}: ${info.apiReason})`];
   for (const h of info.hooks) {
+    if (h.xtable) {
+      lines.push(`  xtable ${h.xtable}: family ${h.family} (pf ${h.pf}), hook ${h.hook} (${h.hooknum}), as a filter-table rule`);
+      continue;
+    }
     lines.push(`  netfilter hook: family ${h.family} (pf ${h.pf}), hook ${h.hook} (${h.hooknum}), priority ${h.priority}, mark ${h.mark}`);
   }
   if (info.xdp) lines.push('  xdp callback attached');

@@ -27,9 +27,13 @@ export interface LunatikOptions {
   include?: string[];
   /** seed of linux.random (default 1) */
   seed?: number;
+  /** the userargs of the rules xtable extensions stand in (default empty) */
+  xtArgs?: string;
+  /** what a rule with an xtable match does with a matching packet (default DROP) */
+  xtTarget?: 'DROP' | 'ACCEPT';
 }
 
-const HOOK_MODULES = /\brequire\s*\(?\s*["'](?:netfilter|xdp)["']/;
+const HOOK_MODULES = /\brequire\s*\(?\s*["'](?:netfilter|xdp|xtable)["']/;
 // a global `filter` defined at the start of a line: the NPF contract wins
 const DEFINES_FILTER = /^\s*(?:function\s+filter\s*\(|filter\s*=)/m;
 
@@ -39,7 +43,7 @@ export function looksLunatik(source: string): boolean {
 }
 
 /** Modules the Lunatik library itself provides (runtime/lunatik/lib-lua.ts). */
-const BUILTIN = new Set(['data', 'netfilter', 'xdp', 'byteorder', 'linux', 'linux.nf', 'linux.xdp', 'string', 'table', 'math', 'utf8']);
+const BUILTIN = new Set(['data', 'netfilter', 'xdp', 'xtable', 'coroutine', 'byteorder', 'linux', 'linux.nf', 'linux.xdp', 'string', 'table', 'math', 'utf8']);
 const REQUIRE = /\brequire\s*\(?\s*["']([A-Za-z_][\w.]*)["']/g;
 
 export interface ModuleSource {

@@ -20,6 +20,7 @@ import { scriptBytes } from '../engine/script-bytes.js';
 import { LINKTYPE, networkOffsetAt } from '../capture/link.js';
 import { LUNATIK_DATA_LUA } from './lib-data-lua.js';
 import { LUNATIK_SKB_LUA } from './lib-skb-lua.js';
+import { LUNATIK_XTABLE_LUA } from './lib-xtable-lua.js';
 import { LUNATIK_LIB_LUA } from './lib-lua.js';
 import { decodeOutcomes, emptyOutcome, type LunatikOutcome } from './outcome.js';
 import { staticFacts, type LunatikApi, type LunatikOptions } from './detect.js';
@@ -46,6 +47,8 @@ export interface LunatikHook {
   hook: string;
   priority: number;
   mark: number;
+  /** an xtable rule standing in for iptables: 'match NAME' or 'target NAME' */
+  xtable?: string;
 }
 
 /** What the script registered, found by running its main chunk. */
@@ -80,16 +83,18 @@ function configChunk(source: string, path: string | undefined, o: LunatikOptions
   const mods = facts.modules.map((m) => `[${luaBytes(scriptBytes(m.name))}] = { path = ${luaBytes(scriptBytes(m.path))}, source = ${luaBytes(m.source)} }`);
   return `local CONFIG = { api = ${api}, apiwhy = ${luaBytes(scriptBytes(why))}, usesbyteorder = ${facts.usesByteorder}, ` +
     `mark = ${Math.trunc(o.mark ?? 0)}, path = '${o.hookPath ?? 'all'}', xdpmode = '${xdp.mode}', xdparg = ${luaBytes(xdp.bytes)}, ` +
-    `seed = ${Math.trunc(o.seed ?? 1) || 1}, tailroom = 64, modules = { ${mods.join(', ')} } }\n`;
+    `seed = ${Math.trunc(o.seed ?? 1) || 1}, tailroom = 64, xtargs = ${luaBytes(scriptBytes(o.xtArgs ?? ''))}, ` +
+    `xtverdict = ${o.xtTarget === 'ACCEPT' ? 1 : 0}, modules = { ${mods.join(', ')} } }\n`;
 }
 
 function parseInfo(line: string): LunatikInfo {
   const [, , api, why, xdp, list] = line.split('\0');
   const hooks = list === '' ? [] : list.split(';').map((p) => {
-    const [pf, hooknum, priority, mark] = p.split(',').map(Number);
+    const fields = p.split(',');
+    const [pf, hooknum, priority, mark] = fields.slice(0, 4).map(Number);
     const family = FAMILY[pf] ?? `pf ${pf}`;
     const names = HOOKS[family === 'ipv4' || family === 'ipv6' ? 'inet' : family];
-    return { pf, family, hooknum, hook: names?.[hooknum] ?? String(hooknum), priority, mark };
+    return { pf, family, hooknum, hook: names?.[hooknum] ?? String(hooknum), priority, mark, ...(fields[4] ? { xtable: fields[4] } : {}) };
   });
   return { api: Number(api) as LunatikApi, apiReason: why, hooks, xdp: xdp === 'xdp' };
 }
@@ -247,7 +252,7 @@ export async function createLunatikFilter(
   let info: LunatikInfo | undefined;
   const flushed: { payload?: Uint8Array } = {};
   const print = options.print ?? ((b: Uint8Array) => process.stderr.write(b));
-  const library = configChunk(source, options.scriptPath, options) + LUNATIK_DATA_LUA + LUNATIK_SKB_LUA + LUNATIK_LIB_LUA;
+  const library = configChunk(source, options.scriptPath, options) + LUNATIK_DATA_LUA + LUNATIK_SKB_LUA + LUNATIK_XTABLE_LUA + LUNATIK_LIB_LUA;
   const inner = await createLuaFilter(source, chunkName, limits, {
     library,
     print: (b) => {

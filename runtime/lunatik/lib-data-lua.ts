@@ -13,7 +13,8 @@ local type, error, pcall, setmetatable, getmetatable, rawget, tostring, tonumber
 local unpack, pack, sub, rep, format, concat, sort = string.unpack, string.pack, string.sub, string.rep,
   string.format, table.concat, table.sort
 local mtointeger, mtype = math.tointeger, math.type
-local getinfo = debug.getinfo
+local getinfo, gethook, sethook = debug.getinfo, debug.gethook, debug.sethook
+local cocreate, coresume = coroutine.create, coroutine.resume
 local G = _G
 local stringlib, tablelib, mathlib, utf8lib = string, table, math, utf8
 
@@ -213,7 +214,7 @@ local function unavailable(name)
 end
 local STUBS = { mailbox = true, rcu = true, thread = true, device = true, completion = true, fifo = true,
   socket = true, probe = true, notifier = true, syscall = true, crypto = true, netlink = true, hid = true,
-  signal = true, xtable = true, bpf = true, lighten = true, darken = true, net = true, ['socket.inet'] = true,
+  signal = true, bpf = true, lighten = true, darken = true, net = true, ['socket.inet'] = true,
   ['socket.unix'] = true, ['socket.raw'] = true }
 
 `;

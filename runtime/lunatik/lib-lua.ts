@@ -1,5 +1,5 @@
-// Part 3 of the Lunatik library chunk (after lib-data-lua.ts and
-// lib-skb-lua.ts): the modules netfilter, xdp, linux (+ linux.nf,
+// Part 4 of the Lunatik library chunk (after lib-data-lua.ts,
+// lib-skb-lua.ts and lib-xtable-lua.ts): the modules netfilter, xdp, linux (+ linux.nf,
 // linux.xdp), `require` (built-ins, the script's own dotted modules, stubs
 // for control-plane modules), which hooks a packet meets and in what
 // order, and the entry the trampoline (engine/sandbox-lua.ts) calls per
@@ -34,7 +34,7 @@ netfilter.inet_hooks.NUMHOOKS, netfilter.inet_hooks.INGRESS = nil, nil
 local NFHOOK = { __name = 'netfilter', __metatable = 'netfilter' }
 function netfilter.register(t)
   if type(t) ~= 'table' then error("bad argument #1 to 'register' (table expected, got " .. type(t) .. ')', 2) end
-  local h = { ops = t, index = #hooks + 1 }
+  local h = { ops = t }
   for _, f in ipairs{ 'pf', 'hooknum', 'priority' } do
     local v = t[f]
     if mtype(v) ~= 'integer' and not (mtype(v) == 'float' and mtointeger(v)) then
@@ -45,9 +45,14 @@ function netfilter.register(t)
   h.mark = t.mark == nil and 0 or (checkint(t.mark, 1, 'register') & 0xffffffff)
   h.data = newdata(nil, 0, 0)
   h.nparams = type(t.hook) == 'function' and getinfo(t.hook, 'u').nparams or 0
-  hooks[#hooks + 1] = h
-  sorted = {}
+  addhook(h)
   return setmetatable({}, NFHOOK)
+end
+-- (xtable rules have no mark: they see every packet)
+addhook = function(h)
+  h.index = #hooks + 1
+  hooks[h.index] = h
+  sorted = {}
 end
 
 local xdp = { action = copy(xdpaction) }
@@ -80,7 +85,7 @@ for _, k in ipairs{ 'schedule', 'tracing', 'lookup', 'ifaddr', 'errname' } do
 end
 linux.stat, linux.task = {}, {}
 
-local BUILTIN = { data = data, netfilter = netfilter, xdp = xdp, byteorder = byteorder, linux = linux,
+local BUILTIN = { data = data, netfilter = netfilter, xdp = xdp, xtable = xtable, byteorder = byteorder, linux = linux, coroutine = corolib,
   ['linux.nf'] = linuxnf, ['linux.xdp'] = linuxxdp, string = stringlib, table = tablelib, math = mathlib,
   utf8 = utf8lib }
 
@@ -175,6 +180,7 @@ local NF_ACCEPT, NF_STOP, XDP_BASE, XDP_ABORTED, XDP_PASS, XDP_TX, XDP_REDIRECT 
 local pktinfo = {}
 
 local function callhook(h, st, p, path)
+  if h.xt then return callxt(h, st.hooknum, p) end
   local f = h.ops.hook
   if type(f) ~= 'function' then return true, 1 end   -- "operation not defined": accepted
   local d = h.data
@@ -286,7 +292,7 @@ local function entry(view, ts)
     local list = st.list
     for j = 1, #list do
       local h = list[j]
-      if h.mark == mark and familyok(h.pf, etype) then
+      if (h.mark == mark or h.xt) and familyok(h.pf, etype) then
         local ok, r, m = callhook(h, st, p, path)
         local v
         if ok then
@@ -307,7 +313,7 @@ end
 -- after the main chunk: the entry, or why the script is not a Lunatik one
 local function attach(env)
   if #hooks == 0 and xdpcb == nil then
-    return nil, 'the script registers no netfilter hook and attaches no XDP callback'
+    return nil, 'the script registers no netfilter hook or xtable extension and attaches no XDP callback'
   end
   local api, why = API, CONFIG.apiwhy
   if api == 0 then
@@ -319,9 +325,11 @@ local function attach(env)
     if #hooks == 0 then api, why = 2026, 'XDP only' end
     API = api
   end
+  local bad = xtcheck(hooks)
+  if bad then return nil, bad end
   local parts = {}
   for _, h in ipairs(hooks) do
-    parts[#parts + 1] = format('%d,%d,%d,%d', h.pf, h.hooknum, h.priority, h.mark)
+    parts[#parts + 1] = format('%d,%d,%d,%d,%s', h.pf, h.hooknum, h.priority, h.mark or 0, h.xt and h.xt .. ' ' .. (h.name:gsub('[,;%z]', '_')) or '')
   end
   -- the engine reads this line (it never reaches the output)
   rawprint = rawprint or env.print
@@ -330,9 +338,34 @@ local function attach(env)
 end
 
 -- before the main chunk: print in a packet goes to the packet's log
+-- before the main chunk: print in a packet goes to the packet's log
+-- coroutine, as Lunatik's states have it: a new coroutine gets the count
+-- hook of the thread creating it (debug hooks are per thread, and Lua
+-- inherits only the C side of one), so the packet's fuel runs down inside
+-- coroutines too; wrap is built on create so its coroutines get it as well
+local corolib = {}
+for k, f in pairs(coroutine) do corolib[k] = f end
+function corolib.create(f)
+  local co = cocreate(f)
+  local hook, mask, count = gethook()
+  if hook then sethook(co, hook, mask, count) end
+  return co
+end
+local function wrapped(ok, ...)
+  if ok then return ... end
+  local e = ...
+  error(e, type(e) == 'string' and 2 or 0)
+end
+function corolib.wrap(f)
+  local co = corolib.create(f)
+  return function(...) return wrapped(coresume(co, ...)) end
+end
+
+-- before the main chunk: print in a packet goes to the packet's log; coroutines
 local function prepare(env)
   rawprint = env.print
   env.print = lprint
+  env.coroutine = corolib
 end
 
 return data, { S = S, O = O, N = N, LAY = LAY, VIEW = VIEW, require = require, attach = attach, prepare = prepare }

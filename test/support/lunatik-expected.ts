@@ -6,6 +6,8 @@
 // accepted = packets - rejected. test/lunatik-examples.test.ts re-runs
 // tshark on every row when it is installed.
 
+import type { LunatikOptions } from '../../runtime/lunatik/detect.js';
+
 export interface LunatikRow {
   capture: string;
   packets: number;
@@ -15,6 +17,8 @@ export interface LunatikRow {
 export interface LunatikExpectation {
   /** path under examples/lunatik/ without .lua */
   example: string;
+  /** Lunatik options the run needs (luapf run flags: --xt-args for xt-ssh-version) */
+  options?: LunatikOptions;
   /** the display filter matching the packets the script rejects */
   rejectExpr: string;
   rows: LunatikRow[];
@@ -65,6 +69,17 @@ export const LUNATIK_EXPECTED: LunatikExpectation[] = [
       { capture: 'v6.pcap', packets: 161, rejected: 1 },
       { capture: 'many-protocols.pcap', packets: 4709, rejected: 20 },
       { capture: 'ssh.pcap', packets: 54, rejected: 1 },
+    ],
+  },
+  {
+    example: 'xt-ssh-version',
+    options: { xtArgs: 'OpenSSH_7.4p1' },
+    // SSH identification lines naming that software version (the rule drops them)
+    rejectExpr: 'ssh.protocol matches "^SSH-[^-]+-OpenSSH_7\\\\.4p1( |$)"',
+    rows: [
+      { capture: 'ssh.pcap', packets: 54, rejected: 1 },
+      { capture: 'ssh.cap', packets: 90, rejected: 0 },
+      { capture: 'v6.pcap', packets: 161, rejected: 0 },
     ],
   },
   {
