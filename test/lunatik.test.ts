@@ -5,6 +5,7 @@ import { ACCEPT, ERROR, REJECT } from '../runtime/engine/filter.js';
 import { createLunatikFilter, type LunatikFilter } from '../runtime/lunatik/engine.js';
 import type { LunatikOptions } from '../runtime/lunatik/detect.js';
 import { looksLunatik } from '../runtime/lunatik/detect.js';
+import { describeLunatik } from '../runtime/lunatik/describe.js';
 import { ScriptError } from '../runtime/errors.js';
 import { batchOf, udpFrame } from './support/lunatik-frames.js';
 
@@ -168,6 +169,21 @@ describe('Lunatik API generations and loading', () => {
       local function h() print(pcall(mailbox.inbox, 1)) return 1 end\n` + reg('h'), [udpFrame()]);
     expect(r.printed[0]).toMatch(/^false\t.*mailbox is not available in luapf/);
     await expect(load(NF + `require("nosuch")\n` + reg('function() end'))).rejects.toThrow(/module 'nosuch' not found/);
+  });
+
+  it('luapf check lists netfilter hooks and the rules xtable extensions stand in', async () => {
+    const { filter } = await load(NF + reg('function() return 1 end', ', mark = 3') + `local xtable = require("xtable")
+      xtable.target{ name = "T", revision = 0, family = nf.proto.IPV6, hooks = (1 << 0) | (1 << 4),
+        target = function() return 1 end, checkentry = function() end, destroy = function() end }`);
+    expect(describeLunatik('t.lua', filter.lunatik).split('\n')).toEqual([
+      expect.stringMatching(/^t\.lua: engine lua \(Lunatik script, API 2026: /),
+      '  netfilter hook: family inet (pf 1), hook LOCAL_IN (1), priority 0, mark 3',
+      '  xtable target T: family ipv6 (pf 10), hook PRE_ROUTING (0), as a filter-table rule',
+      '  xtable target T: family ipv6 (pf 10), hook POST_ROUTING (4), as a filter-table rule',
+      '',
+    ]);
+    filter.close();
+    expect(looksLunatik('local xtable = require("xtable")')).toBe(true);
   });
 
   it('a script that registers nothing is a load error; detection needs no filter and a hook module', async () => {

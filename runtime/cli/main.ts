@@ -65,7 +65,8 @@ function buildProgram(): Command {
     .option('-c, --count <n>', 'stop after N packets in all (the summary says so)', positiveInt)
     .option('-v, --print', 'print one line per accepted packet on standard output: CAPTURE#N TIME length LEN VERDICT')
     .option('--json', 'print the summary as one JSON document')
-    .option('--verdicts <file>', 'write CAPTURE<TAB>N<TAB>accept|reject|error[<TAB>message] per packet')
+    .option('--verdicts <file>', 'write CAPTURE<TAB>N<TAB>accept|reject|error[<TAB>message] per packet ' +
+      '(Lunatik scripts: verdict name, mark and rewritten/injected=N/- before the message)')
     .addOption(new Option('--layer <n>', 'what pkt is: 3 the network-layer packet, 2 the whole frame').choices(['2', '3']).default('3'))
     .addOption(new Option('--on-error <verdict>', 'verdict for a packet whose filter call fails (default: drop; pass for Lunatik scripts, as the kernel accepts)').choices(['drop', 'pass']))
     .option('--fuel <n>', `steps allowed per filter call (1 to ${MAX_FUEL})`, fuelArg, DEFAULT_LIMITS.fuel)
