@@ -1,7 +1,8 @@
 // The Lunatik mode of the Lua engine: a script that registers netfilter
-// hooks or an XDP callback runs unmodified on the interpreter
-// (engine/lua.ts) with Lunatik's libraries (lib-lua.ts) in place of the NPF
-// `data` library. It keeps the Filter contract, so the runner, -w, --json
+// hooks, xtable extensions or an XDP callback runs unmodified on the
+// interpreter (engine/lua.ts) with Lunatik's libraries (one Lua chunk in
+// four parts: lib-data-lua.ts, lib-skb-lua.ts, lib-xtable-lua.ts,
+// lib-lua.ts) in place of the NPF `data` library. It keeps the Filter contract, so the runner, -w, --json
 // and --verdicts work as for any filter: a packet is ACCEPT when the hooks
 // it meets accept it (netfilter ACCEPT, XDP PASS/TX/REDIRECT), REJECT
 // otherwise, ERROR when a hook failed and the packet went on (the kernel

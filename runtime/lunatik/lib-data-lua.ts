@@ -2,9 +2,9 @@
 // runtime/lunatik/engine.ts loads in place of the NPF `data` library: the
 // shared locals, Lunatik's `data` (not luadata: lib/luadata.c), `byteorder`,
 // the constant tables with x86-64 values and the control-plane stubs. Parts
-// 2 (lib-skb-lua.ts: skb objects and the side effects a packet leaves) and
-// 3 (lib-lua.ts: registration and dispatch) follow in the same chunk and see
-// these locals.
+// 2 (lib-skb-lua.ts: skb objects and the side effects a packet leaves), 3
+// (lib-xtable-lua.ts: Xtables extensions) and 4 (lib-lua.ts: registration
+// and dispatch) follow in the same chunk and see these locals.
 //
 // The chunk is prefixed by `local CONFIG = {...}` (engine.ts).
 export const LUNATIK_DATA_LUA = String.raw`
