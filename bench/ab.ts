@@ -6,13 +6,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { compile, type CompileOptions } from '../compiler/index.js';
-import { memoryFor, type BenchResult } from '../runtime/bench/measure.js';
+import { memoryFor, type BenchResult, type VerdictMode } from '../runtime/bench/measure.js';
 import { WasmFilter } from '../runtime/engine/wasm.js';
 import { benchCaptures, REPO_ROOT } from './captures.js';
 import { interleaved } from './interleave.js';
 
-type VariantOptions = Pick<CompileOptions, 'prefetch' | 'optimize' | 'fuel' | 'simd'>;
-const VARIANT_KEYS = ['prefetch', 'optimize', 'fuel', 'simd'];
+/** compile options, and `verdicts`: how the pass counts (runtime/bench/measure.ts, VerdictMode) */
+type VariantOptions = Pick<CompileOptions, 'prefetch' | 'optimize' | 'fuel' | 'simd'> & { verdicts?: VerdictMode };
+const VARIANT_KEYS = ['prefetch', 'optimize', 'fuel', 'simd', 'verdicts'];
 
 interface AbOptions {
   filter: string;
@@ -28,7 +29,8 @@ class UsageError extends Error {}
 
 const USAGE = `usage: npm run bench:ab -- FILTER.lua --variant LABEL=JSON --variant LABEL=JSON [...]
        [--captures a,b] [--scale F] [--rounds N] [--seconds S] [--out FILE]
-  --variant LABEL=JSON  compile options of one variant (keys: ${VARIANT_KEYS.join(', ')}), e.g. off='{"prefetch":0}'
+  --variant LABEL=JSON  compile options of one variant (keys: ${VARIANT_KEYS.join(', ')}), e.g. off='{"prefetch":0}';
+                        "verdicts": "words" measures the verdict-word loop instead of the module's own count
   --captures a,b        ping-flood, tcp-1k, web-mix, many-protocols (default: many-protocols)
   --scale F             size of the generated captures (default 0.05)
   --rounds N            samples per variant and setup order (default 5)
@@ -57,6 +59,8 @@ function parseArgs(argv: string[]): AbOptions {
       if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new UsageError(`--variant ${v}: expected a JSON object`);
       const bad = Object.keys(options).filter((k) => !VARIANT_KEYS.includes(k));
       if (bad.length > 0) throw new UsageError(`--variant ${v}: unknown option ${bad.join(', ')} (known: ${VARIANT_KEYS.join(', ')})`);
+      const verdicts = (options as VariantOptions).verdicts;
+      if (verdicts !== undefined && verdicts !== 'count' && verdicts !== 'words') throw new UsageError(`--variant ${v}: verdicts is "count" or "words"`);
       o.variants.push([v.slice(0, eq), options as VariantOptions]);
     } else if (a === '--captures') o.captures = next().split(',');
     else if (a === '--scale') o.scale = Number(next());
@@ -89,7 +93,7 @@ async function main(): Promise<void> {
   }
   const source = readFileSync(o.filter, 'latin1');
   const modules: Uint8Array[] = [];
-  for (const [label, options] of o.variants) {
+  for (const [label, { verdicts: _, ...options }] of o.variants) {
     const r = await compile(source, { file: basename(o.filter), ...options });
     if (!r.ok) throw new Error(`${label}: ${o.filter} does not compile:\n${r.reasons.join('\n')}`);
     modules.push(r.wasm);
@@ -98,7 +102,7 @@ async function main(): Promise<void> {
   for (const set of benchCaptures(o.captures, o.scale)) {
     process.stderr.write(`${basename(o.filter)} × ${set.name}: ${o.variants.length} variants × ${o.variants.length} setup orders × ${o.rounds} rounds ...\n`);
     const memoryBytes = memoryFor(set);
-    const byLabel = await interleaved(set, o.variants.map(([label], k) => ({ label, make: async () => new WasmFilter(modules[k]!, { memoryBytes }) })),
+    const byLabel = await interleaved(set, o.variants.map(([label, options], k) => ({ label, verdicts: options.verdicts, make: async () => new WasmFilter(modules[k]!, { memoryBytes }) })),
       { rounds: o.rounds, sampleSeconds: o.seconds, warmupSeconds: 0.3 });
     const base = byLabel[o.variants[0]![0]]!.medianMpps;
     const results = o.variants.map(([label, options]) => ({ label, options, ...byLabel[label]!, vsFirst: byLabel[label]!.medianMpps / base }));

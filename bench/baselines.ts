@@ -150,7 +150,31 @@ export function baselineWat(name: string, prefetch = 0): string {
       (local.set $out (i32.add (local.get $out) (i32.const 4)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $next)))
-    (local.get $count)))`;
+    (local.get $count))
+  ${countLoop(prefetch)})`;
+}
+
+/** filter_count as a compiled module has it (docs/ABI.md, "Counting"): four packets a step, the same touch ahead. */
+function countLoop(prefetch: number): string {
+  const one = (at: number) => `${prefetch > 0 ? `
+      (if (i32.gt_u (local.get $left) (i32.const ${at / 16 + prefetch})) (then
+        (local.set $ahead (i32.add (local.get $d) (i32.const ${at + prefetch * 16})))
+        (if (i32.and (i32.ne (i32.load offset=4 (local.get $ahead)) (i32.const 0))
+                     (i32.lt_u (i32.shr_u (i32.load (local.get $ahead)) (i32.const 16)) (memory.size)))
+          (then (drop (i32.load8_u (i32.load (local.get $ahead))))))))` : ''}
+      (local.set $acc (i32.add (local.get $acc) (call $check (i32.load offset=${at} (local.get $d)) (i32.load offset=${at + 4} (local.get $d)))))`;
+  return `(func (export "filter_count") (param $d i32) (param $left i32) (result i32) (local $acc i32) (local $ahead i32)
+    (block $tail (loop $steps
+      (br_if $tail (i32.lt_u (local.get $left) (i32.const 4)))${[0, 16, 32, 48].map(one).join('')}
+      (local.set $d (i32.add (local.get $d) (i32.const 64)))
+      (local.set $left (i32.sub (local.get $left) (i32.const 4)))
+      (br $steps)))
+    (block $counted (loop $rest
+      (br_if $counted (i32.eqz (local.get $left)))${one(0)}
+      (local.set $d (i32.add (local.get $d) (i32.const 16)))
+      (local.set $left (i32.sub (local.get $left) (i32.const 1)))
+      (br $rest)))
+    (local.get $acc))`;
 }
 
 export const BASELINE_NAMES = Object.keys(WAT_CHECKS);

@@ -3,12 +3,14 @@
 // 20-40%, and on streaming captures the filter whose memory was set up first
 // gained up to 30%: only measurements taken side by side, in every set-up
 // order, give ratios worth comparing.
-import { makePass, summarize, timePasses, warmUp, type BenchResult, type PacketSet, type Pass } from '../runtime/bench/measure.js';
+import { makePass, summarize, timePasses, warmUp, type BenchResult, type PacketSet, type Pass, type VerdictMode } from '../runtime/bench/measure.js';
 import type { Filter } from '../runtime/engine/filter.js';
 
 export interface Contender {
   label: string;
   make: () => Promise<Filter>;
+  /** how a compiled filter's pass counts (default: the module counts, when it can) */
+  verdicts?: VerdictMode;
 }
 
 export interface InterleaveOptions {
@@ -38,7 +40,7 @@ export async function interleaved(set: PacketSet, contenders: Contender[], o: In
         const f = await contenders[c]!.make();
         filters.push(f);
         engines[c] = f.engine;
-        passes[c] = makePass(f, set, o.batchSize ?? 1024);
+        passes[c] = makePass(f, set, o.batchSize ?? 1024, contenders[c]!.verdicts);
         const counts = passes[c]!();
         first[c] ??= counts;
       }

@@ -2,12 +2,15 @@
 // ../shared/bench/gen_captures.py (and many-protocols.pcap), each measured
 // compiled, interpreted, and against hand-written baselines (TypeScript and
 // Wasm) doing the same check, in one run: the compiled and hand-written
-// runners side by side (bench/interleave.ts). Writes JSON; prints the table of
-// ../shared/bench/README.md with luapf's figures beside the reference ones.
+// runners side by side (bench/interleave.ts). libpcap's bpf_filter, and
+// pflua's pipelines when a checkout is given, run on the same capture files
+// right after (bench/peers.ts; `npm run bench:peers` is the pinned,
+// full-size comparison). Writes JSON; prints the table.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { benchFilter, memoryFor, packetSetFromRecords, type BenchResult, type PacketSet } from '../runtime/bench/measure.js';
-import { benchCaptures, CAPTURE_NAMES, REPO_ROOT as root, SHARED as shared } from './captures.js';
+import { benchFilter, loadPacketSet, memoryFor, packetSetFromRecords, type BenchResult, type PacketSet } from '../runtime/bench/measure.js';
+import { capturePaths, CAPTURE_NAMES, REPO_ROOT as root, SHARED as shared } from './captures.js';
+import { EXPRESSIONS, findBpfBench, findPflua, measureLibpcap, measurePflua, PFLUA_ENGINES, type PeerConfig, type PeerResult } from './peers.js';
 import { interleaved } from './interleave.js';
 import { syntheticTraffic } from '../runtime/bench/traffic.js';
 import { ACCEPT, REJECT, type Filter, type FilterError, type PacketBatch } from '../runtime/engine/filter.js';
@@ -19,16 +22,6 @@ import { BASELINE_NAMES, TS_BASELINES, baselineWat, type PacketCheck } from './b
 import { PAYLOAD_BASELINES } from './payload-baselines.js';
 
 
-/** Reference figures of ../shared/bench/README.md: [libpcap, pflua] Mpps. */
-const REFERENCE: Record<string, Record<string, [number, number]>> = {
-  'ip': { 'ping-flood': [32.7, 70.4], 'tcp-1k': [33.4, 72.2], 'web-mix': [18.5, 49.8], 'many-protocols': [114.7, 483.7] },
-  'tcp-port-80': { 'ping-flood': [36.5, 78.2], 'tcp-1k': [13.3, 35.2], 'web-mix': [9.6, 21.7], 'many-protocols': [31.3, 104.0] },
-  'tcp-port-5555': { 'ping-flood': [40.4, 87.8], 'tcp-1k': [12.6, 31.9], 'web-mix': [9.6, 23.0], 'many-protocols': [32.7, 162.8] },
-  'portrange-0-6000': { 'ping-flood': [26.4, 60.0], 'tcp-1k': [11.1, 27.7], 'web-mix': [7.4, 13.8], 'many-protocols': [26.1, 152.7] },
-  'icmp': { 'ping-flood': [41.5, 72.6], 'tcp-1k': [29.9, 59.9], 'web-mix': [12.9, 37.7], 'many-protocols': [83.6, 234.6] },
-  'tcp-syn': { 'ping-flood': [42.2, 76.8], 'tcp-1k': [11.8, 34.7], 'web-mix': [8.9, 21.6], 'many-protocols': [42.5, 148.3] },
-};
-
 interface SuiteOptions {
   scale: number;
   samples: number;
@@ -38,13 +31,17 @@ interface SuiteOptions {
   captures: string[];
   interpreter: boolean;
   payload: string[];
+  peers: boolean;
+  pflua?: string;
+  dynasm?: string;
+  bpfBench?: string;
 }
 
 function parseArgs(argv: string[]): SuiteOptions {
   const o: SuiteOptions = {
     scale: 0.05, samples: 5, seconds: 0.5, out: join(root, 'bench-results', 'classic.json'),
     filters: BASELINE_NAMES, captures: CAPTURE_NAMES, interpreter: true,
-    payload: Object.keys(PAYLOAD_BASELINES),
+    payload: Object.keys(PAYLOAD_BASELINES), peers: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -56,6 +53,10 @@ function parseArgs(argv: string[]): SuiteOptions {
     else if (a === '--filters') o.filters = next().split(',');
     else if (a === '--captures') o.captures = next().split(',');
     else if (a === '--no-interpreter') o.interpreter = false;
+    else if (a === '--pflua') o.pflua = next();
+    else if (a === '--dynasm') o.dynasm = next();
+    else if (a === '--bpf-bench') o.bpfBench = next();
+    else if (a === '--no-peers') o.peers = false;
     else if (a === '--payload') o.payload = next().split(',').filter((x) => x !== '');
     else if (a === '--help' || a === '-h') {
       process.stdout.write(`usage: npm run bench -- [--scale F] [--samples N] [--seconds S] [--filters a,b] [--captures a,b] [--no-interpreter] [--out FILE]
@@ -64,6 +65,9 @@ function parseArgs(argv: string[]): SuiteOptions {
                 multiple of the runners measured side by side, each set up first in turn)
   --seconds S   minimum seconds per sample (default 0.5)
   --payload a,b payload filters of examples/ to measure (default: all; '' for none), over the captures plus synthetic-mix
+  --pflua DIR --dynasm DIR  also measure pflua's three pipelines (../shared/bench/peers/README.md; or LUAPF_PFLUA, LUAPF_DYNASM)
+  --bpf-bench FILE          libpcap's timing loop (default: built from ../shared/bench/peers/bpf_bench.c when libpcap-dev is there)
+  --no-peers                neither libpcap nor pflua
 `);
       process.exit(0);
     } else throw new Error(`unknown option ${a} (try --help)`);
@@ -103,14 +107,26 @@ interface Cell {
   results: Record<string, BenchResult>;
   /** runners that could not run this filter (e.g. luapf-wasm on a script outside the compiled subset) */
   skipped: Record<string, string>;
-  reference: { libpcap: number; pflua: number } | null;
+  /** libpcap and pflua on the same capture file, right after luapf (bench/peers.ts) */
+  peers: Record<string, PeerResult>;
   ratios: Record<string, number>;
   agree: boolean;
 }
 
 type Runner = [label: string, make: () => Promise<Filter>];
 
-async function measureCell(o: SuiteOptions, filter: string, set: PacketSet, runners: Runner[]): Promise<Cell> {
+/** libpcap and pflua's pipelines on the capture file, when they are set up; '' for a filter they have no expression for. */
+function measurePeers(o: SuiteOptions, peers: PeerConfig, filter: string, capture: string): Record<string, PeerResult> {
+  const expression = EXPRESSIONS[filter];
+  const out: Record<string, PeerResult> = {};
+  if (!expression) return out;
+  const t = { samples: o.samples, seconds: o.seconds };
+  if (peers.bpfBench) out.libpcap = measureLibpcap(peers, capture, [expression], t)[0]!;
+  if (peers.pflua) for (const e of PFLUA_ENGINES) out[e] = measurePflua(peers, e, capture, expression, t);
+  return out;
+}
+
+async function measureCell(o: SuiteOptions, filter: string, set: PacketSet, runners: Runner[], peerResults: () => Record<string, PeerResult> = () => ({})): Promise<Cell> {
   const results: Record<string, BenchResult> = {};
   const skipped: Record<string, string> = {};
   const runnable: Runner[] = [];
@@ -141,26 +157,32 @@ async function measureCell(o: SuiteOptions, filter: string, set: PacketSet, runn
     f.close();
     process.stderr.write(` ${results['luapf-lua'].medianMpps.toFixed(3)} Mpps\n`);
   }
+  const peers = peerResults();
+  if (Object.keys(peers).length > 0) process.stderr.write(`${filter} × ${set.name}: ${Object.values(peers).map((p) => `${p.engine} ${p.medianMpps.toFixed(2)}`).join(', ')} Mpps\n`);
   const ratios: Record<string, number> = {};
   const wasm = results['luapf-wasm']?.medianMpps;
   if (wasm !== undefined) {
     for (const other of ['hand-wasm', 'hand-ts', 'luapf-lua']) {
       if (results[other]) ratios[`luapf-wasm/${other}`] = wasm / results[other].medianMpps;
     }
+    if (peers.libpcap) ratios['luapf-wasm/libpcap'] = wasm / peers.libpcap.medianMpps;
+    const pflua = Math.max(0, ...PFLUA_ENGINES.map((e) => peers[e]?.medianMpps ?? 0));
+    if (pflua > 0) ratios['luapf-wasm/pflua'] = wasm / pflua;
   } else if (results['hand-ts'] && results['luapf-lua']) {
     ratios['luapf-lua/hand-ts'] = results['luapf-lua'].medianMpps / results['hand-ts'].medianMpps;
   }
-  const ref = REFERENCE[filter]?.[set.name];
   return {
-    filter, capture: set.name, packets: set.count, results, skipped,
-    reference: ref ? { libpcap: ref[0], pflua: ref[1] } : null, ratios,
+    filter, capture: set.name, packets: set.count, results, skipped, peers, ratios,
     agree: new Set(Object.values(results).map((r) => r.accepted)).size === 1,
   };
 }
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  const sets = benchCaptures(o.captures, o.scale);
+  const files = capturePaths(o.captures, o.scale);
+  const sets = files.map(({ name, path }) => loadPacketSet(path, 3, name));
+  const peers: PeerConfig = o.peers ? { bpfBench: findBpfBench(o.bpfBench), pflua: findPflua(o.pflua, o.dynasm) } : {};
+  if (o.peers && !peers.pflua) process.stderr.write('pflua not measured: give --pflua DIR --dynasm DIR (../shared/bench/peers/README.md)\n');
   const cells: Cell[] = [];
   const memoryBytes = memoryFor(...sets);
   for (const name of o.filters) {
@@ -169,14 +191,14 @@ async function main(): Promise<void> {
     const compiled = await compile(readFileSync(path, 'latin1'), { file: `${name}.lua` });
     const prefetch = compiled.ok ? Number(readModuleInfo(new WebAssembly.Module(compiled.wasm as Uint8Array<ArrayBuffer>)).options.prefetch ?? 0) : 0;
     const wasmBaseline = await baselineModule(name, prefetch);
-    for (const set of sets) {
+    for (const [k, set] of sets.entries()) {
       const runners: Runner[] = [
         ['luapf-wasm', () => loadEngine({ path, engine: 'wasm', limits: { memoryBytes } })],
         ['hand-wasm', async () => new WasmFilter(wasmBaseline, { memoryBytes })],
         ['hand-ts', async () => new CheckFilter(TS_BASELINES[name])],
       ];
       if (o.interpreter) runners.push(['luapf-lua', () => loadEngine({ path, engine: 'lua', limits: { memoryBytes } })]);
-      cells.push(await measureCell(o, name, set, runners));
+      cells.push(await measureCell(o, name, set, runners, () => measurePeers(o, peers, name, files[k]!.path)));
     }
   }
   // Payload filters: the captures above have little payload of interest, so the built-in mix is added.
@@ -212,7 +234,7 @@ const fmt = (r: BenchResult | undefined) => (r ? r.medianMpps.toFixed(r.medianMp
 
 function formatTable(cells: Cell[], captures: string[]): string {
   const lines = [
-    'Mpps, median of samples: luapf compiled (hand-written Wasm, TypeScript, luapf interpreted) [libpcap / pflua reference]; x: compiled / hand-written Wasm',
+    'Mpps, median of samples: luapf compiled (hand-written Wasm, TypeScript, luapf interpreted) [libpcap / best pflua, same run]; x: compiled / hand-written Wasm, ÷: compiled / best pflua',
     ['filter', ...captures].join(' | '),
   ];
   for (const filter of [...new Set(cells.map((c) => c.filter))]) {
@@ -221,7 +243,10 @@ function formatTable(cells: Cell[], captures: string[]): string {
       const c = cells.find((x) => x.filter === filter && x.capture === capture);
       if (!c) { row.push('-'); continue; }
       const r = c.results;
-      const ref = c.reference ? ` [${c.reference.libpcap} / ${c.reference.pflua}]` : '';
+      const pflua = Math.max(0, ...PFLUA_ENGINES.map((e) => c.peers[e]?.medianMpps ?? 0));
+      const ref = c.peers.libpcap || pflua > 0
+        ? ` [${c.peers.libpcap ? c.peers.libpcap.medianMpps.toFixed(1) : '-'} / ${pflua > 0 ? pflua.toFixed(1) : '-'}]${c.ratios['luapf-wasm/pflua'] !== undefined ? ` ÷${c.ratios['luapf-wasm/pflua'].toFixed(2)}` : ''}`
+        : '';
       const vsHand = c.ratios['luapf-wasm/hand-wasm'] !== undefined ? ` x${c.ratios['luapf-wasm/hand-wasm'].toFixed(2)}` : '';
       const compiled = r['luapf-wasm'] ? fmt(r['luapf-wasm']) : 'not compiled';
       row.push(`${compiled} (${fmt(r['hand-wasm'])}, ${fmt(r['hand-ts'])}, ${fmt(r['luapf-lua'])})${vsHand}${ref}${c.agree ? '' : ' DISAGREE'}`);

@@ -127,11 +127,22 @@ function passOver(count: number, batchSize: number, run: (start: number, n: numb
 }
 
 /**
+ * How a compiled filter's pass learns its accepts: `count` from the module
+ * (filter_count, when the module has it), `words` from the verdict words
+ * filter_batch writes (what `luapf run` reads).
+ */
+export type VerdictMode = 'count' | 'words';
+
+/** Count-mode batches are this many times batchSize packets (they need no verdict area). */
+const COUNT_BATCHES = 16;
+
+/**
  * Lays the set out once in the module's memory: descriptors, a verdict area
  * per batch, then the packets, and returns a pass that makes one Wasm call
- * per batch and counts the verdict words in bulk.
+ * per batch and either lets the module count (VerdictMode) or counts the
+ * verdict words in bulk.
  */
-export function wasmPass(filter: WasmFilter, set: PacketSet, batchSize: number): Pass {
+export function wasmPass(filter: WasmFilter, set: PacketSet, batchSize: number, verdicts: VerdictMode = 'count'): Pass {
   const descBytes = set.count * DESCRIPTOR_BYTES;
   // Only the bytes the packets span are copied (a capture's file headers are not needed but are small).
   let lo = set.count > 0 ? Infinity : 0;
@@ -150,6 +161,14 @@ export function wasmPass(filter: WasmFilter, set: PacketSet, batchSize: number):
     writeDescriptor(u32, (base + i * DESCRIPTOR_BYTES) >>> 2, packetBase + set.offsets[i] - lo, set.lengths[i], set.timestampsSec[i], set.timestampsNsec[i]);
   }
   const words = new Uint32Array(filter.memory.buffer, verdictBase, batchSize);
+  // A module whose filter cannot fail counts its accepts itself (filter_count): no verdict words to
+  // write and read back, as libpcap's and pflua's loops only count. Its batches need no verdict area,
+  // so they are longer: fewer calls from JS.
+  if (verdicts === 'count' && filter.counts) {
+    return passOver(set.count, batchSize * COUNT_BATCHES, (start, n, into) => {
+      into.accepted += filter.countRaw(base + start * DESCRIPTOR_BYTES, n);
+    });
+  }
   return passOver(set.count, batchSize, (start, n, into) => {
     filter.runRaw(base + start * DESCRIPTOR_BYTES, verdictBase, n);
     // Without errors every word is 0 or 1 (reject, accept) and the sum is the accept count: no branch
@@ -190,8 +209,8 @@ export function genericPass(filter: Filter, set: PacketSet, batchSize: number): 
   });
 }
 
-export function makePass(filter: Filter, set: PacketSet, batchSize: number): Pass {
-  return filter instanceof WasmFilter ? wasmPass(filter, set, batchSize) : genericPass(filter, set, batchSize);
+export function makePass(filter: Filter, set: PacketSet, batchSize: number, verdicts: VerdictMode = 'count'): Pass {
+  return filter instanceof WasmFilter ? wasmPass(filter, set, batchSize, verdicts) : genericPass(filter, set, batchSize);
 }
 
 export function median(values: readonly number[]): number {

@@ -90,6 +90,8 @@ export function readModuleInfo(module: WebAssembly.Module): ModuleInfo {
 interface FilterExports {
   init(): number;
   filter_batch(descs: number, count: number, verdicts: number): number;
+  /** only in modules whose filter cannot fail (docs/ABI.md, "Counting") */
+  filter_count?(descs: number, count: number): number;
   heap_base: WebAssembly.Global;
   cursor: WebAssembly.Global;
   fuel_limit: WebAssembly.Global;
@@ -206,6 +208,27 @@ export class WasmFilter implements Filter, ResidentFilter {
       }
     }
     return traps;
+  }
+
+  /** Whether countRaw can be used: the module exports filter_count (its filter cannot fail). */
+  get counts(): boolean {
+    return this.exports.filter_count !== undefined;
+  }
+
+  /**
+   * Runs packets whose descriptors are already in this module's memory and
+   * returns how many were accepted, writing no verdicts (docs/ABI.md,
+   * "Counting"): the benchmark's loop, as libpcap's and pflua's count
+   * matches. Only when `counts`. Such a filter has nothing that traps; were
+   * the host's stack to run out anyway, the call's count is lost with it, so
+   * that is an error rather than a guess.
+   */
+  countRaw(descBase: number, count: number): number {
+    try {
+      return this.exports.filter_count!(descBase, count);
+    } catch (e) {
+      throw new Error(`${this.info.source}: trap while counting (no per-packet recovery in count mode): ${(e as Error).message}`);
+    }
   }
 
   /**
