@@ -6,14 +6,14 @@ import type * as L from 'luaparse';
 import type { Ann, FnInfo } from './check-result.js';
 import type { Call, Checker, State } from './check.js';
 import {
-  BOTTOM, BUILTIN, DATA, FALSY, FUNC, FieldDef, INT, LAYOUT, LSet, LayoutDef, NIL, NO_LAYOUT, NUM, STATIC,
+  BOTTOM, BUILTIN, DATA, FALSY, FUNC, FieldDef, HTAB, INT, LAYOUT, LSet, LayoutDef, NIL, NO_LAYOUT, NUM, STATIC,
   STR, TABLE, TableDef, Ty, VIEW, constTy, join, lsEq, lsJoin, only, without, FALSE, TRUE, FLOAT,
 } from './types.js';
 import { uncompiledCall } from './check-reasons.js';
 import { callArgs } from './parse.js';
 import { STRING_METHODS, isStringBuiltin } from './strings/builtins.js';
 import { checkStringCall } from './strings/check.js';
-import { checkSequenceCall, mutableOf, mutableRead } from './tables/mutable-check.js';
+import { heapRead, heapSequenceCall } from './heap/check.js';
 
 const COMPILED_BUILTINS = new Set(['require', 'error', 'assert', 'pcall', 'math.min', 'math.max', 'math.abs', 'math.type', 'data.layout']);
 const BOOL_MASK = FALSE | TRUE;
@@ -36,8 +36,7 @@ export function checkMember(ck: Checker, e: L.MemberExpression, st: State): Ann 
     if (full === 'math.pi') return ck.set(e, { ty: constTy({ k: 'float', v: Math.PI }) });
     return ck.set(e, { ty: constTy({ k: 'builtin', name: full }) });
   }
-  const mdef = mutableOf(ck, b.ty);
-  if (mdef) return ck.set(e, { ty: mutableRead(ck, e, mdef, st) });
+  if (b.ty.m & HTAB) return heapRead(ck, e, b.ty, st);
   if (c?.k === 'table' && b.ty.m === TABLE) {
     const ent = ck.tables[c.id]!.entries.find((x) => x.key.k === 'str' && x.key.v === name);
     return ck.set(e, { ty: constTy(ent ? ent.value : { k: 'nil' }) });
@@ -71,8 +70,7 @@ export function fieldType(ck: Checker, e: L.Node, ls: LSet, name: string): Ty {
 
 export function checkIndex(ck: Checker, e: L.IndexExpression, st: State): Ann {
   const b = ck.expr(e.base, st);
-  const mdef = mutableOf(ck, b.ty);
-  if (mdef) return ck.set(e, { ty: mutableRead(ck, e, mdef, st) });
+  if (b.ty.m & HTAB) return heapRead(ck, e, b.ty, st);
   const k = ck.expr(e.index, st).ty;
   const c = b.ty.c;
   if (c?.k === 'table' && b.ty.m === TABLE) {
@@ -186,7 +184,11 @@ export function checkCall(ck: Checker, e: L.CallExpression | L.TableCallExpressi
   if (c?.k === 'builtin' && callee.ty.m === BUILTIN) {
     const name = c.name;
     if (isStringBuiltin(name)) return checkStringCall(ck, e, name, args, as, false);
-    if (name === 'table.insert' || name === 'table.remove') return ck.set(e, { ty: checkSequenceCall(ck, e, name, args, as), builtin: name });
+    if (name === 'table.insert' || name === 'table.remove') {
+      if (as[0] && as[0].ty.m & HTAB) return ck.set(e, { ty: heapSequenceCall(ck, e, name, args, as), builtin: name });
+      ck.reason(e, `${name} of a value that is not a run-time table`, 'operands');
+      return ck.set(e, { ty: ck.unknown() });
+    }
     if (!COMPILED_BUILTINS.has(name)) { ck.reason(e, uncompiledCall(name), 'never'); return ck.set(e, { ty: ck.unknown() }); }
     switch (name) {
       case 'require':

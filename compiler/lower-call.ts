@@ -15,7 +15,7 @@ import { lowerArith } from './lower-ops.js';
 import { constStr, lowerStringCall } from './strings/lower.js';
 import { isStringBuiltin } from './strings/builtins.js';
 import { loadExtraReturns } from './lower-returns.js';
-import { lowerSequenceCall } from './tables/mutable-lower.js';
+import { lowerHeapSequenceCall } from './heap/lower.js';
 
 export function lowerCall(l: Lowerer, e: L.CallExpression | L.TableCallExpression | L.StringCallExpression, a: Ann): Val {
   const args = callArgs(e);
@@ -49,9 +49,7 @@ export function lowerCall(l: Lowerer, e: L.CallExpression | L.TableCallExpressio
   if (name && isStringBuiltin(name)) return lowerStringCall(l, e, a);
   if (name === 'require' || name === 'data.layout') return { rep: 'none', ty: a.ty };
   if (name === 'table.insert' || name === 'table.remove') {
-    const vals = l.operands(args);
-    const c = vals[0]!.ty.c;
-    return lowerSequenceCall(l, l.c.tables[c?.k === 'table' ? c.id : -1]!, name, vals, a.ty, e);
+    return lowerHeapSequenceCall(l, name, args, l.operands(args), a.ty, e);
   }
   if (name === 'error') {
     const m = args[0] ? l.ann(args[0]).ty.c : undefined;
