@@ -45,10 +45,11 @@ export function emitHeapGc(binaryen: B, m: M, mem: HeapMemory): void {
   const pack = (p: number, n: number) => m.i64.or(m.i64.shl(m.i64.extend_u(p), c64(32n)), m.i64.extend_u(n));
 
   for (const g of Object.values(H)) m.addGlobal(g, I32, true, c32(0));
+  const maxLimit = Math.floor(mem.semi / 4) * 3, minLimit = Math.min(MIN_COLLECT_BYTES, maxLimit);
 
   fn('h_reset', [], NONE, [], [
     m.global.set(H.from, c32(mem.base)), m.global.set(H.top, c32(mem.base)),
-    m.global.set(H.end, c32(mem.base + mem.semi)), m.global.set(H.limit, c32(Math.min(MIN_COLLECT_BYTES, mem.semi / 2))),
+    m.global.set(H.end, c32(mem.base + mem.semi)), m.global.set(H.limit, c32(minLimit)),
   ]);
 
   // h_alloc(n, kind) -> payload address (8-aligned, zeroed), or 0
@@ -121,7 +122,8 @@ export function emitHeapGc(binaryen: B, m: M, mem: HeapMemory): void {
     const slot = (off: number) => m.i32.add(g32(I), c32(off));
     fn('h_gc', [], NONE, [I32, I32, I32, I32, I32], [
       m.global.set(H.old, gl(H.from)),
-      set(To, m.select(c32(mem.base + mem.semi), c32(mem.base), m.i32.eq(gl(H.from), c32(mem.base)))),
+      // binaryen.js: select(condition, ifTrue, ifFalse)
+      set(To, m.select(m.i32.eq(gl(H.from), c32(mem.base)), c32(mem.base + mem.semi), c32(mem.base))),
       m.global.set(H.free, g32(To)),
       m.call(GC_ROOTS, [], NONE),
       set(Scan, g32(To)),
@@ -145,10 +147,11 @@ export function emitHeapGc(binaryen: B, m: M, mem: HeapMemory): void {
       m.global.set(H.from, g32(To)),
       m.global.set(H.top, gl(H.free)),
       m.global.set(H.end, m.i32.add(g32(To), c32(mem.semi))),
-      // next collection after twice the live size (at least MIN_COLLECT_BYTES, at most half a semispace)
+      // the next collection once the semispace holds twice the live size (at least MIN_COLLECT_BYTES,
+      // at most 3/4 of it, so that a packet that ran out of room is always followed by a collection)
       set(K, m.i32.shl(m.i32.sub(gl(H.free), g32(To)), c32(1))),
-      m.global.set(H.limit, m.select(c32(Math.min(MIN_COLLECT_BYTES, mem.semi / 2)), g32(K), m.i32.lt_u(g32(K), c32(Math.min(MIN_COLLECT_BYTES, mem.semi / 2))))),
-      m.if(m.i32.gt_u(gl(H.limit), c32(mem.semi / 2)), m.global.set(H.limit, c32(mem.semi / 2))),
+      m.global.set(H.limit, m.select(m.i32.lt_u(g32(K), c32(minLimit)), c32(minLimit), g32(K))),
+      m.if(m.i32.gt_u(gl(H.limit), c32(maxLimit)), m.global.set(H.limit, c32(maxLimit))),
     ]);
   }
 }

@@ -23,13 +23,14 @@ export const KIND = { table: 1, slots: 2, str: 3, forwarded: 4 } as const;
 export const TABLE_BYTES = 16;
 export const SLOT_BYTES = 32;
 /**
- * default size of one semispace (compile option `heapMemory`): the most a
- * packet may allocate and module state may keep. About 250,000 small
- * entries; the module reserves twice this below heap_base (untouched pages
- * cost the host nothing until used).
+ * default size of one semispace (compile option `heapMemory`): the most
+ * module state may keep and a packet allocate. A table needs 32 bytes a
+ * slot and up to 4 slots per key (its array grows to 4x the keys it holds),
+ * so this holds a 100,000-key table while it grows; the module reserves
+ * twice this below heap_base (untouched pages cost the host no memory).
  */
-export const SEMI_BYTES = 16 * 1024 * 1024;
-/** the heap is collected between packets once this much (or twice the live size) has been allocated */
+export const SEMI_BYTES = 32 * 1024 * 1024;
+/** the heap is collected between packets once it holds this much (or twice what the last collection kept) */
 export const MIN_COLLECT_BYTES = 1024 * 1024;
 
 /** h_status after a table operation that found no room in the heap */
