@@ -7,7 +7,7 @@ import type { Ann, FnInfo } from './check-result.js';
 import type { Call, Checker, State } from './check.js';
 import {
   BOTTOM, BUILTIN, DATA, FALSY, FUNC, FieldDef, HTAB, INT, LAYOUT, LSet, LayoutDef, NIL, NO_LAYOUT, NUM, STATIC,
-  STR, TABLE, TableDef, Ty, VIEW, constTy, join, lsEq, lsJoin, only, without, FALSE, TRUE, FLOAT,
+  STR, TABLE, TableDef, Ty, VIEW, constTy, join, lsEq, lsJoin, only, repOf, without, FALSE, TRUE, FLOAT,
 } from './types.js';
 import { uncompiledCall } from './check-reasons.js';
 import { callArgs } from './parse.js';
@@ -169,6 +169,18 @@ export function checkCall(ck: Checker, e: L.CallExpression | L.TableCallExpressi
     callFn(ck, e, f, args, as, st);
     return ck.set(e, { ty: f.retTy, ls: f.retLayouts, callee: f, multi: f.extraRet.length > 0 || undefined });
   }
+  // a function value (from a table, a parameter, a variable holding one of several functions)
+  if (callee.ty.m & FUNC && callee.ty.fns && repOf(callee.ty) === 'dyn') {
+    const fs = [...callee.ty.fns].sort((a, b) => a - b).map((id) => ck.fns[id]!);
+    let ty: Ty = BOTTOM;
+    for (const f of fs) {
+      if (as.some((a) => a.ty.m & VIEW)) ck.reason(e, 'a data view passed to a function value');
+      if (f.extraRet.length) ck.reason(e, `call of a function value that may be '${f.name}', which returns more than one value`);
+      callFn(ck, e, f, args, as, st);
+      ty = join(ty, f.retTy);
+    }
+    return ck.set(e, { ty, callees: fs });
+  }
   if (c?.k === 'builtin' && callee.ty.m === BUILTIN && c.name === 'pcall') {
     // pcall(f, ...) of a script function: the status is compiled; the error
     // message is a string that is not (see multipleResults)
@@ -245,7 +257,7 @@ function callFn(ck: Checker, e: Call, f: FnInfo, args: L.Expression[], as: Ann[]
   f.params.forEach((p, i) => {
     const a = as[i] ?? { ty: constTy({ k: 'nil' }) };
     ck.assignVar(p, a.ty, args[i] ?? e);
-    if (a.ty.m & STATIC) ck.reason(args[i] ?? e, 'passing a function, table or layout as an argument');
+    if (a.ty.m & STATIC && !(a.ty.m === FUNC && a.ty.c) && repOf(a.ty) === null) ck.reason(args[i] ?? e, 'passing a function, table or layout as an argument');
     const entry = lsJoin(f.paramEntry[i], a.ls ?? [NO_LAYOUT]);
     if (!lsEq(entry, f.paramEntry[i] ?? new Set())) { f.paramEntry[i] = entry; ck.changed = true; }
     const arg = args[i];

@@ -324,7 +324,6 @@ export class Checker {
         if (r[r.length - 1]?.multi && f.name !== 'filter') this.reason(s, 'returning the value list of string.find, match or byte');
         const first = r[0] ?? { ty: constTy({ k: 'nil' }) };
         if (first.ty.m & STATIC & ~FUNC) this.reason(s, 'returning a table, layout or module');
-        if (first.ty.m & FUNC) this.reason(s, 'returning a function');
         this.addReturn(f, first.ty, first.ls);
         f.params.forEach((p, i) => this.setExit(f, i, st.layouts.get(p)));
         st.dead = true;
@@ -391,7 +390,7 @@ export class Checker {
     for (const e of es) {
       const a = this.expr(e, st);
       const alias = (a.ty.m & VIEW) !== 0 && this.isViewAlias(e);
-      if (a.ty.m & STATIC && !a.ty.c && a.ty.m !== 0) this.reason(e, 'value of unknown function, table or layout');
+      if (a.ty.m & STATIC && !a.ty.c && a.ty.m !== 0 && repOf(a.ty) === null) this.reason(e, 'value of unknown function, table or layout');
       out.push({ ty: a.ty, ls: a.ls, alias });
       // `local i, j = s:find(p)`: the other results of find / match
       if (a.multi && e === es[es.length - 1] && es.length < n) out.push(...(a.callee && !a.builtin ? a.callee.extraRet : extraResults(a)).map((ty) => ({ ty })));
@@ -444,7 +443,7 @@ export class Checker {
         let ty: Ty;
         if (e.operator === 'and') ty = (a.ty.m & ~FALSY) ? join(only(a.ty, FALSY), b.ty) : a.ty;
         else ty = (a.ty.m & FALSY) ? join(without(a.ty, FALSY), b.ty) : a.ty;
-        if ((a.ty.m | b.ty.m) & STATIC) this.reason(e, `'${e.operator}' on a function, table or layout`);
+        if ((a.ty.m | b.ty.m) & STATIC && repOf(ty) === null) this.reason(e, `'${e.operator}' on a function, table or layout`);
         return this.set(e, { ty, ls: lsJoin(a.ls, b.ls) });
       }
       case 'MemberExpression': return this.member(e, st);
@@ -537,7 +536,8 @@ export class Checker {
     const op = e.operator;
     switch (op) {
       case '==': case '~=':
-        if ((a.m | b.m) & STATIC) this.reason(e, 'comparison of functions, tables or layouts');
+        // function values compare by identity; constant tables and layouts have no run-time identity
+        if ((a.m | b.m) & STATIC & ~FUNC) this.reason(e, 'comparison of functions, tables or layouts');
         return this.set(e, { ty: { m: FALSE | TRUE } });
       case '<': case '<=': case '>': case '>=':
         if ((a.m | b.m) & STATIC) this.reason(e, 'ordering of tables or functions');

@@ -5,12 +5,12 @@ import type * as L from 'luaparse';
 import type { Val } from './lower-base.js';
 import type { Lowerer } from './lower.js';
 import { Expr, and, assume, bin, cond, f64, i32, i64, not, or, printExpr, un } from './ir.js';
-import { FALSE, FLOAT, HTAB, INT, KIND_OF_TAG, NIL, STR, TAG, TRUE, Ty, VIEW } from './types.js';
+import { FALSE, FLOAT, FUNC, HTAB, INT, KIND_OF_TAG, NIL, STR, TAG, TRUE, Ty, VIEW } from './types.js';
 import { strEq, strLess, strPayloadOf } from './strings/lower.js';
 import { exactPow } from './consts.js';
 import { parseLuaNumber, wrapInt64 } from './parse.js';
 
-const GROUPS: [number, string][] = [[NIL, 'nil'], [FALSE | TRUE, 'boolean'], [INT | FLOAT, 'number'], [STR, 'string'], [VIEW, 'userdata'], [HTAB, 'table']];
+const GROUPS: [number, string][] = [[NIL, 'nil'], [FALSE | TRUE, 'boolean'], [INT | FLOAT, 'number'], [STR, 'string'], [VIEW, 'userdata'], [HTAB, 'table'], [FUNC, 'function']];
 const TWO63 = 9223372036854775808;
 
 function isGroup(l: Lowerer, v: Val, mask: number): Expr {
@@ -37,6 +37,8 @@ export function lowerEq(l: Lowerer, x: Val, y: Val, node: L.Node): Expr {
   if (common & VIEW) l.reason(node, 'equality of two data views');
   // tables are equal when they are the same table
   if (common & HTAB) r = or(r, and(and(l.isKind(x, HTAB), l.isKind(y, HTAB)), bin('i64.eq', l.intOf(x), l.intOf(y))));
+  // function values: the same script function (there are no closures with their own upvalues yet)
+  if (common & FUNC) r = or(r, and(and(l.isKind(x, FUNC), l.isKind(y, FUNC)), bin('i64.eq', l.intOf(x), l.intOf(y))));
   return r;
 }
 
@@ -92,7 +94,7 @@ const ARITH: Record<string, string> = { '+': 'add', '-': 'sub', '*': 'mul' };
 export function lowerArith(l: Lowerer, node: L.Node, op: string, argNodes: L.Expression[], ty: Ty): Val {
   const bitwise = ['&', '|', '~', '<<', '>>', 'bnot'].includes(op);
   const vals = l.operands(argNodes);
-  const nonNumbers = NIL | FALSE | TRUE | STR | VIEW | HTAB;
+  const nonNumbers = NIL | FALSE | TRUE | STR | VIEW | HTAB | FUNC;
   vals.forEach((v, i) => {
     for (const [g, name] of GROUPS) {
       if (name === 'number' || !(v.ty.m & g)) continue;

@@ -11,7 +11,7 @@ import {
   readsGlobal, typeOf, un,
 } from './ir.js';
 import {
-  Const, FALSE, FALSY, FLOAT, FieldDef, HTAB, INT, NIL, Rep, STR, TAG, TRUE, Ty, VIEW, constTy,
+  Const, FALSE, FALSY, FLOAT, FUNC, FieldDef, HTAB, INT, NIL, Rep, STR, TAG, TRUE, Ty, VIEW, constTy,
   luaTypeName, repOf, tyName, without,
 } from './types.js';
 import { lowerArith, lowerCompare, lowerEq } from './lower-ops.js';
@@ -282,6 +282,7 @@ export class Lowerer {
           case 'int': return { rep, tag: i32(TAG.int), val: i64(c.v), ty };
           case 'float': return { rep, tag: i32(TAG.float), val: un('i64.reinterpret_f64', f64(c.v), 'i64'), ty };
           case 'str': return { rep, tag: i32(TAG.str), val: constStr(this, c.v), ty };
+          case 'func': return { rep, tag: i32(TAG.func), val: i64(BigInt(c.id)), ty };
           default: throw new Error('internal: static constant in a dynamic value');
         }
       }
@@ -328,7 +329,7 @@ export class Lowerer {
       case 'bool': return kind === TRUE ? v.e : not(v.e);
       case 'view': return kind === NIL ? bin('i64.eq', v.e, i64(NIL_VIEW)) : bin('i64.ne', v.e, i64(NIL_VIEW));
       case 'dyn': {
-        const t = ({ [NIL]: TAG.nil, [FALSE]: TAG.false, [TRUE]: TAG.true, [INT]: TAG.int, [FLOAT]: TAG.float, [VIEW]: TAG.view, [STR]: TAG.str, [HTAB]: TAG.table } as Record<number, number>)[kind]!;
+        const t = ({ [NIL]: TAG.nil, [FALSE]: TAG.false, [TRUE]: TAG.true, [INT]: TAG.int, [FLOAT]: TAG.float, [VIEW]: TAG.view, [STR]: TAG.str, [HTAB]: TAG.table, [FUNC]: TAG.func } as Record<number, number>)[kind]!;
         return bin('i32.eq', v.tag, i32(t));
       }
       default: return i32(1);
@@ -338,7 +339,7 @@ export class Lowerer {
   /** The payload, assuming the value is an integer / float / view. */
   intOf(v: Val): Expr {
     if (v.rep === 'int') return v.e;
-    if (v.rep === 'none') return i64(v.ty.c?.k === 'int' ? v.ty.c.v : 0n);
+    if (v.rep === 'none') return i64(v.ty.c?.k === 'int' ? v.ty.c.v : v.ty.c?.k === 'func' ? BigInt(v.ty.c.id) : 0n);
     if (v.rep === 'dyn') return v.val;
     return i64(0n);
   }
@@ -397,7 +398,7 @@ export class Lowerer {
   /** Errors unless the value is a view; returns the (non-nil) packed view. */
   needView(v: Val, node: L.Expression, what: string): Expr {
     const k = this.keep(v);
-    for (const kind of [NIL, FALSE, TRUE, INT, FLOAT, STR, HTAB]) {
+    for (const kind of [NIL, FALSE, TRUE, INT, FLOAT, STR, HTAB, FUNC]) {
       if (k.ty.m & kind)
         this.guard(this.isKind(k, kind), this.site(node, `attempt to ${what} a ${luaTypeName(kind)} value${this.varInfo(node)}`));
     }

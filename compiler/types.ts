@@ -39,6 +39,8 @@ export interface Ty {
   c?: Const;
   /** with HTAB: the class of the run-time tables this value may be */
   tab?: TabClass;
+  /** with FUNC: the script functions (FnInfo ids) this value may be */
+  fns?: ReadonlySet<number>;
 }
 
 /**
@@ -94,7 +96,7 @@ export function constTy(c: Const): Ty {
     case 'str': return { m: STR, c };
     case 'layout': return { m: LAYOUT, c };
     case 'table': return { m: TABLE, c };
-    case 'func': return { m: FUNC, c };
+    case 'func': return { m: FUNC, c, fns: new Set([c.id]) };
     case 'data': return { m: DATA, c };
     case 'builtin': return { m: BUILTIN, c };
   }
@@ -114,11 +116,14 @@ export function join(a: Ty, b: Ty): Ty {
   const tab = a.tab && b.tab ? unifyTabs(a.tab, b.tab) : a.tab ?? b.tab;
   const out: Ty = sameConst(a.c, b.c) ? { m, c: a.c } : { m };
   if (tab) out.tab = findTab(tab);
+  const fns = a.fns && b.fns ? new Set([...a.fns, ...b.fns]) : a.fns ?? b.fns;
+  if (fns) out.fns = fns;
   return out;
 }
 
 export function tyEq(a: Ty, b: Ty): boolean {
   if ((a.tab ? findTab(a.tab) : undefined) !== (b.tab ? findTab(b.tab) : undefined)) return false;
+  if ((a.fns?.size ?? 0) !== (b.fns?.size ?? 0) || [...(a.fns ?? [])].some((f) => !b.fns!.has(f))) return false;
   return a.m === b.m && (a.c === b.c || sameConst(a.c, b.c));
 }
 
@@ -127,6 +132,7 @@ export function without(t: Ty, mask: number): Ty {
   const m = t.m & ~mask;
   const out: Ty = t.c && (constTy(t.c).m & m) ? { m, c: t.c } : { m };
   if (t.tab && m & HTAB) out.tab = t.tab;
+  if (t.fns && m & FUNC) out.fns = t.fns;
   return out;
 }
 
@@ -142,6 +148,8 @@ export function repOf(t: Ty): Rep | null {
   if (t.m & UNKNOWN) return null;
   if (t.c && t.m === constTy(t.c).m) return 'none';
   if (t.m === NIL) return 'none';
+  // a function value that may be one of several, or something else: (TAG.func, its id)
+  if (t.m & FUNC && t.fns && (t.m & STATIC & ~FUNC) === 0) return 'dyn';
   if ((t.m & STATIC) !== 0) return null;
   if ((t.m & ~BOOL) === 0) return 'bool';
   if (t.m === INT) return 'int';
@@ -177,10 +185,10 @@ export function luaTypeName(kind: number): string {
 }
 
 /** Runtime tags of dynamically typed values (`dyn` rep: i32 tag + i64 payload). */
-export const TAG = { nil: 0, false: 1, true: 2, int: 3, float: 4, view: 5, str: 6, table: 7 } as const;
+export const TAG = { nil: 0, false: 1, true: 2, int: 3, float: 4, view: 5, str: 6, table: 7, func: 8 } as const;
 
 /** The one kind bit of each run-time tag (TAG's inverse). */
-export const KIND_OF_TAG = [NIL, FALSE, TRUE, INT, FLOAT, VIEW, STR, HTAB] as const;
+export const KIND_OF_TAG = [NIL, FALSE, TRUE, INT, FLOAT, VIEW, STR, HTAB, FUNC] as const;
 
 export interface FieldDef {
   name: string;

@@ -14,11 +14,11 @@ import type { Ann, Var } from '../check-result.js';
 import type { Checker, State } from '../check.js';
 import { callArgs } from '../parse.js';
 import {
-  BOOL, BOTTOM, FLOAT, HTAB, INT, NIL, STATIC, STR, TabClass, Ty, UNKNOWN, VIEW, constTy, fieldOf, findTab, join, tyEq, without,
+  BOOL, BOTTOM, FLOAT, FUNC, HTAB, INT, NIL, STATIC, STR, TabClass, Ty, UNKNOWN, VIEW, constTy, fieldOf, findTab, join, tyEq, without,
 } from '../types.js';
 
 /** What a table may hold as a key or value. */
-export const STORABLE = NIL | BOOL | INT | FLOAT | STR | HTAB;
+export const STORABLE = NIL | BOOL | INT | FLOAT | STR | HTAB | FUNC;
 
 /** Per-checker state of this file. */
 export interface HeapState {
@@ -56,7 +56,9 @@ function readOnlyUse(ref: L.Node, parent: L.Node | undefined, grand: L.Node | un
   if (parent.type === 'CallExpression' || parent.type === 'TableCallExpression' || parent.type === 'StringCallExpression') {
     if (parent.base === ref) return false;
     const name = callName(parent.base);
-    return ['pairs', 'ipairs', 'data.layout'].includes(name) || name.endsWith(':layout');
+    // tables/unroll.ts has unrolled the pairs and ipairs loops it can: an ipairs loop left over
+    // runs over a run-time table (its order is Lua's), a pairs loop stays a reason (its order is not)
+    return ['pairs', 'data.layout'].includes(name) || name.endsWith(':layout');
   }
   return false;
 }
@@ -98,8 +100,8 @@ export function heapState(u: Uses): HeapState {
   for (const [node, parent] of u.parents) {
     if (node.type !== 'TableConstructorExpression') continue;
     const v = u.bound.get(node);
-    // a constant table of tables indexed with a computed key gives one of several tables: make them run-time tables
-    const nested = node.fields.some((f) => f.value.type === 'TableConstructorExpression');
+    // a constant table of tables or functions indexed with a computed key gives one of several: a run-time table
+    const nested = node.fields.some((f) => f.value.type === 'TableConstructorExpression' || f.value.type === 'FunctionDeclaration');
     if (v ? u.escaped.has(v) || (nested && u.varIndexed.has(v)) : !inPlaceConstant(node, parent, u.parents)) forced.add(node);
   }
   return { forced, classes: new Map() };
@@ -126,8 +128,8 @@ function classOf(ck: Checker, e: L.Node): TabClass {
 /** Joins key and value types into a class (a change means another round of inference). */
 export function storeInto(ck: Checker, node: L.Node, tab: TabClass, key: Ty, val: Ty): void {
   const c = findTab(tab);
-  if (key.m & ~STORABLE & ~UNKNOWN) ck.reason(node, 'table key that may be a data view, function or constant table');
-  if (val.m & ~STORABLE & ~UNKNOWN) ck.reason(node, 'table value that may be a data view, function or constant table');
+  if (key.m & ~STORABLE & ~UNKNOWN) ck.reason(node, 'table key that may be a data view, layout, library or constant table');
+  if (val.m & ~STORABLE & ~UNKNOWN) ck.reason(node, 'table value that may be a data view, layout, library or constant table');
   const stored = without(val, NIL | ~STORABLE);
   const grow = (cur: Ty, set: (t: Ty) => void, add: Ty) => {
     const n = join(cur, add);

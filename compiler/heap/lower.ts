@@ -7,14 +7,14 @@ import type * as L from 'luaparse';
 import type { Val } from '../lower-base.js';
 import type { Lowerer } from '../lower.js';
 import { type Expr, type Stmt, and, bin, i32, i64, un } from '../ir.js';
-import { FALSE, FLOAT, INT, NIL, STR, TAG, TRUE, VIEW, constTy, luaTypeName, repOf, type Ty } from '../types.js';
+import { FALSE, FLOAT, FUNC, INT, NIL, STR, TAG, TRUE, VIEW, constTy, luaTypeName, repOf, type Ty } from '../types.js';
 import { OOM_MESSAGE } from '../strings/layout.js';
 import { HEAP_OOM, HEAP_POS } from './layout.js';
 import { H_RTAG, H_STATUS } from './tables.js';
 import { FUEL_MESSAGE } from '../lower-base.js';
 import { inLoop } from '../lower-facts.js';
 
-const NOT_TABLE = [NIL, FALSE, TRUE, INT, FLOAT, STR, VIEW];
+const NOT_TABLE = [NIL, FALSE, TRUE, INT, FLOAT, STR, VIEW, FUNC];
 
 /** A key or value as a (tag, payload) pair. */
 export function dynOf(l: Lowerer, v: Val): { tag: Expr; val: Expr } {
