@@ -6,7 +6,7 @@ import type * as L from 'luaparse';
 import type { Ann, FnInfo } from './check-result.js';
 import type { Call, Checker, State } from './check.js';
 import {
-  BOTTOM, BUILTIN, DATA, FALSY, FUNC, FieldDef, HTAB, INT, LAYOUT, LSet, LayoutDef, NIL, NO_LAYOUT, NUM, STATIC,
+  BOTTOM, BUILTIN, DATA, FALSY, FUNC, FieldDef, HTAB, INT, UNKNOWN, LAYOUT, LSet, LayoutDef, NIL, NO_LAYOUT, NUM, STATIC,
   STR, TABLE, TableDef, Ty, VIEW, constTy, join, lsEq, lsJoin, only, repOf, without, FALSE, TRUE, FLOAT,
 } from './types.js';
 import { uncompiledCall } from './check-reasons.js';
@@ -238,8 +238,13 @@ export function checkCall(ck: Checker, e: L.CallExpression | L.TableCallExpressi
       }
     }
   }
-  if (callee.ty.m === NIL && base.type === 'Identifier') ck.reason(e, `call to '${base.name}', a global that is never assigned (nil)`, 'never');
-  else ck.reason(e, 'call of a value that is not a known function', 'operands');
+  if (callee.ty.m === NIL && base.type === 'Identifier' && ck.refVar.get(base)?.kind === 'global')
+    ck.reason(e, `call to '${base.name}', a global that is never assigned (nil)`, 'never');
+  else if (!(callee.ty.m & (STATIC | UNKNOWN))) {
+    // no function flows here (a parameter no call passes one to, a nil): calling it is Lua's run-time error
+    for (const a of as) if (a.ty.m & VIEW) ck.reason(e, 'a data view passed to a function value');
+    return ck.set(e, { ty: BOTTOM, callees: [] });
+  } else ck.reason(e, 'call of a value that is not a known function', 'operands');
   return ck.set(e, { ty: ck.unknown() });
 }
 

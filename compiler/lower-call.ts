@@ -93,6 +93,11 @@ function lowerValueCall(l: Lowerer, e: L.CallExpression | L.TableCallExpression 
   const vals = l.operands(args);
   const rep = repOf(ty) ?? 'none';
   const dst = wtypes(rep).map((w) => l.temp(w, 'fr'));
+  if (fs.length === 0) {
+    // no function reaches here: the guards above fail (or, for a value that never exists, this)
+    l.out.push({ k: 'error', site: l.site(e, `attempt to call a nil value${l.varInfo(e.base)}`) });
+    return l.fromLocals(ty, rep, dst);
+  }
   const arm = (f: FnInfo): Stmt[] => l.withOut(() => {
     const argExprs: Expr[] = [];
     f.params.forEach((p, i) => argExprs.push(...l.exprsOf(l.coerce(vals[i] ?? { rep: 'none', ty: constTy({ k: 'nil' }) }, p.ty))));

@@ -74,7 +74,12 @@ export const DEFAULT_FEATURES: GenFeatures = {
 };
 
 /** the module-level tables of the `tables` feature */
-const TABLES_INIT = "local N = {}\nlocal M = {}\nlocal Q = {}\nlocal R = { n = 0, tag = 'a', sub = { 1, 2 } }";
+const TABLES_INIT = [
+  'local N = {}', 'local M = {}', 'local Q = {}', "local R = { n = 0, tag = 'a', sub = { 1, 2 } }", 'R.n = 0',
+  // function values: picked from a table by a computed key, passed to a function that calls them
+  'local F = { function(a, b) return a + b end, function(a, b) return (a ~ b) * 3 end, function(a, b) return a - b * 2 end }',
+  'local function apply(f, a, b) return f(a, b) end',
+].join('\n');
 
 // ---- literals -----------------------------------------------------------------
 
@@ -232,7 +237,11 @@ class ExprGen {
       ops.push(
         { arbitrary: i.map((x) => `(N[${x} % 16] or 0)`), weight: 2 },
         { arbitrary: fc.constantFrom('#Q', 'R.n', '#R.sub', '(Q[1] or 0)', '(R.sub[#R.sub] or 0)'), weight: 2 },
+        { arbitrary: fc.tuple(i, i, i).map(([k, x, y]) => `F[(${k}) % 3 + 1](${x}, ${y})`), weight: 1 },
+        { arbitrary: fc.tuple(i, i, i).map(([k, x, y]) => `apply(F[(${k}) % 3 + 1], ${x}, ${y})`), weight: 1 },
       );
+      // a key that may miss: calling nil is an error
+      if (this.wild) ops.push({ arbitrary: fc.tuple(i, i).map(([k, x]) => `F[(${k}) % 5](${x}, 1)`), weight: 1 });
     }
     return fc.oneof(...ops);
   }
@@ -292,6 +301,7 @@ class ExprGen {
         { arbitrary: fc.tuple(i, fc.constantFrom('==', '~='), fc.oneof(i, fl, fc.constantFrom("'a'", 'true', 'nil', 'R', 'R.sub'))).map(([k, op, v]) => `(M[${k} % 8] ${op} ${v})`), weight: 2 },
         { arbitrary: i.map((k) => `(M[${k} % 8] == tostring(pkt):sub(1, 2))`), weight: 1 },
         { arbitrary: fc.constantFrom("(R.tag == 'a')", '(R.tag < tostring(pkt))', '(N[0] == nil)'), weight: 1 },
+        { arbitrary: fc.tuple(i, i).map(([k, j]) => `(F[(${k}) % 3 + 1] == F[(${j}) % 3 + 1])`), weight: 1 },
       );
     }
     return fc.oneof(...ops);
