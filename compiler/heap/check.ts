@@ -195,6 +195,27 @@ export function heapSequenceCall(ck: Checker, e: L.Node, name: string, args: L.E
   return join(findTab(tab).val, constTy({ k: 'nil' }));
 }
 
+/**
+ * Whether a loop body may stop before every entry was visited (break, return,
+ * goto): then which entries it saw depends on the traversal order, which is
+ * the compiled table's and not Lua's (Lua leaves it undefined). Loops that
+ * visit everything (counts, sums, maxima, filling other tables) agree.
+ */
+function leavesEarly(body: L.Statement[]): boolean {
+  let early = false;
+  const walk = (n: unknown, loops: number): void => {
+    if (early || !n || typeof n !== 'object') return;
+    if (Array.isArray(n)) { for (const x of n) walk(x, loops); return; }
+    const node = n as L.Node & Record<string, unknown>;
+    if (node.type === 'FunctionDeclaration') return;
+    if (node.type === 'ReturnStatement' || node.type === 'GotoStatement' || (node.type === 'BreakStatement' && loops === 0)) { early = true; return; }
+    const inner = ['WhileStatement', 'RepeatStatement', 'ForNumericStatement', 'ForGenericStatement'].includes(node.type) ? 1 : 0;
+    for (const k of Object.keys(node)) if (k !== 'loc' && k !== 'range') walk(node[k], loops + inner);
+  };
+  walk(body, 0);
+  return early;
+}
+
 /** The loop variables of `for k, v in pairs(t)` / `ipairs(t)` over a run-time table, or undefined if that is not the loop. */
 export function heapForTypes(ck: Checker, s: L.ForGenericStatement, st: State): [Ty, Ty] | undefined {
   const it = s.iterators[0];
@@ -206,6 +227,7 @@ export function heapForTypes(ck: Checker, s: L.ForGenericStatement, st: State): 
   const t = ck.expr(args[0]!, st).ty;
   if (!(t.m & HTAB)) return undefined;
   if (t.m & ~(HTAB | NIL)) ck.reason(args[0]!, `${name} of a value that may not be a table`);
+  if (name === 'pairs' && leavesEarly(s.body)) ck.reason(s, 'pairs loop over a run-time table that may leave early (its order is not Lua\'s)');
   const c = findTab(t.tab!);
   ck.set(it, { ty: t });
   return [name === 'ipairs' ? { m: INT } : without(c.key, NIL), without(c.val, NIL)];
