@@ -6,7 +6,7 @@ import type * as L from 'luaparse';
 import type { Ann, FnInfo } from './check-result.js';
 import type { Call, Checker, State } from './check.js';
 import {
-  BOTTOM, BUILTIN, DATA, FALSY, FUNC, FieldDef, HTAB, INT, UNKNOWN, LAYOUT, LSet, LayoutDef, NIL, NO_LAYOUT, NUM, STATIC,
+  BOTTOM, BUILTIN, DATA, FALSY, FUNC, FieldDef, HTAB, INT, KIND_OF_TAG, UNKNOWN, luaTypeName, LAYOUT, LSet, LayoutDef, NIL, NO_LAYOUT, NUM, STATIC,
   STR, TABLE, TableDef, Ty, VIEW, constTy, join, lsEq, lsJoin, only, repOf, without, FALSE, TRUE, FLOAT,
 } from './types.js';
 import { uncompiledCall } from './check-reasons.js';
@@ -15,7 +15,7 @@ import { STRING_METHODS, isStringBuiltin } from './strings/builtins.js';
 import { checkStringCall } from './strings/check.js';
 import { heapRead, heapSequenceCall } from './heap/check.js';
 
-const COMPILED_BUILTINS = new Set(['require', 'error', 'assert', 'pcall', 'math.min', 'math.max', 'math.abs', 'math.type', 'data.layout']);
+const COMPILED_BUILTINS = new Set(['require', 'error', 'assert', 'pcall', 'math.min', 'math.max', 'math.abs', 'math.type', 'data.layout', 'type']);
 const BOOL_MASK = FALSE | TRUE;
 /** Largest offset and length of a layout field (2^40 bits is far past any packet): lower adds the two in i64 without overflow. */
 const MAX_FIELD_EXTENT = 1n << 40n;
@@ -225,6 +225,17 @@ export function checkCall(ck: Checker, e: L.CallExpression | L.TableCallExpressi
         if (as.length === 0 || (name === 'math.abs' && as.length !== 1)) ck.reason(e, `${name} with a wrong number of arguments`);
         const ty = ck.numResult(e, as.map((a) => a.ty), false);
         return ck.set(e, { ty: only(ty, NUM), builtin: name });
+      }
+      case 'type': {
+        // the name of the value's type: a constant when its kinds all have one name
+        if (as.length !== 1) ck.reason(e, "bad argument #1 to 'type' (value expected)");
+        const t = as[0]?.ty ?? constTy({ k: 'nil' });
+        if (t.m & (LAYOUT | DATA | BUILTIN)) ck.reason(e, 'type of a layout or library table');
+        // luadata's views are userdata, the interpreter's are tables with a metatable: no answer both give
+        if (t.m & VIEW) ck.reason(e, 'type of a data view');
+        const names = new Set(KIND_OF_TAG.filter((k) => t.m & k).map(luaTypeName));
+        if (t.m & TABLE) names.add('table');
+        return ck.set(e, { ty: names.size === 1 ? constTy({ k: 'str', v: [...names][0]! }) : { m: STR }, builtin: name });
       }
       case 'math.type': {
         // 'integer', 'float' or nil (not a number): a constant when only one can be

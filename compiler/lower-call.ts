@@ -69,6 +69,16 @@ export function lowerCall(l: Lowerer, e: L.CallExpression | L.TableCallExpressio
   if (name === 'math.min' || name === 'math.max' || name === 'math.abs') {
     return lowerArith(l, e, name, args, a.ty);
   }
+  if (name === 'type') {
+    const v = l.keep(l.expr(args[0]!));
+    if (a.ty.c) return { rep: 'none', ty: a.ty };
+    l.usesStrings = true;
+    // one test per kind the value may have, the last one needing none
+    const kinds = KIND_OF_TAG.filter((k) => v.ty.m & k);
+    let e: Expr = constStr(l, luaTypeName(kinds[kinds.length - 1]!));
+    for (let i = kinds.length - 2; i >= 0; i--) e = cond(l.isKind(v, kinds[i]!), constStr(l, luaTypeName(kinds[i]!)), e, 'i64');
+    return { rep: 'view', e, ty: a.ty };
+  }
   if (name === 'math.type') {
     const v = l.keep(l.expr(args[0]!));
     if (a.ty.c) return { rep: 'none', ty: a.ty };
