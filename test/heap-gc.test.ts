@@ -81,9 +81,11 @@ describe('the heap collector', () => {
     for (let k = 0; k < 2 * N; k += 97) packets.push(pk(2, k, model.get(k) ?? 0));
     for (const { n, last } of recs.values()) packets.push(pk(4, last, n));
 
-    const r = await compile(SRC, { file: 'gc.lua', optimize: 1 });
+    // a 100,000-key table's slot array is 8 MiB, and a rehash holds the old one and the new one at
+    // once: a 32 MiB semispace (the default is 16), and a host memory cap with room for both semispaces
+    const r = await compile(SRC, { file: 'gc.lua', optimize: 1, heapMemory: 32 << 20 });
     if (!r.ok) throw new Error(r.reasons.join('\n'));
-    const w = new WasmFilter(r.wasm);
+    const w = new WasmFilter(r.wasm, { memoryBytes: 96 << 20 });
     const l = await createLuaFilter(SRC, 'gc.lua');
     try {
       const semi = (w.info.memory as { heapBytes: number }).heapBytes;

@@ -25,11 +25,11 @@ export const SLOT_BYTES = 32;
 /**
  * default size of one semispace (compile option `heapMemory`): the most
  * module state may keep and a packet allocate. A table needs 32 bytes a
- * slot and up to 4 slots per key (its array grows to 4x the keys it holds),
- * so this holds a 100,000-key table while it grows; the module reserves
- * twice this below heap_base (untouched pages cost the host no memory).
+ * slot and 2 to 4 slots per key, so this holds a 100,000-key table (8 MiB)
+ * while it grows; the module reserves twice this below heap_base, which
+ * leaves half of the host's default 64 MiB memory cap to packets.
  */
-export const SEMI_BYTES = 32 * 1024 * 1024;
+export const SEMI_BYTES = 16 * 1024 * 1024;
 /** the heap is collected between packets once it holds this much (or twice what the last collection kept) */
 export const MIN_COLLECT_BYTES = 1024 * 1024;
 

@@ -149,7 +149,8 @@ export function emitHeapTables(binaryen: B, m: M): void {
     ]);
   }
 
-  // h_grow(t) -> 1, or 0 when the heap is full: a new slot array for 4x the live keys (at least 8), removed keys dropped
+  // h_grow(t) -> 1, or 0 when the heap is full: a new slot array of at least 8 slots and twice the live keys, with room
+  // for 1/16 of it more before the next growth (so that churn at a steady size rehashes rarely); removed keys dropped
   {
     const [Tb, Live, I, S, Cap, New, D] = [0, 1, 2, 3, 4, 5, 6];
     const b = lbl(), l = lbl(), b2 = lbl(), l2 = lbl(), b3 = lbl(), l3 = lbl();
@@ -165,7 +166,7 @@ export function emitHeapTables(binaryen: B, m: M): void {
       each(b, l, [m.if(ld32(4, g32(S)), set(Live, m.i32.add(g32(Live), c32(1))))]),
       set(Cap, c32(8)),
       m.block(b3, [m.loop(l3, m.block(null, [
-        m.br(b3, m.i32.ge_u(g32(Cap), m.i32.shl(m.i32.add(g32(Live), c32(1)), c32(2)))),
+        m.br(b3, m.i32.ge_u(g32(Cap), m.i32.add(m.i32.shl(m.i32.add(g32(Live), c32(1)), c32(1)), m.i32.shr_u(g32(Cap), c32(3))))),
         set(Cap, m.i32.shl(g32(Cap), c32(1))),
         m.br(l3),
       ]))]),

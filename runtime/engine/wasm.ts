@@ -1,7 +1,7 @@
 // Runs a compiled filter module (docs/ABI.md) without the compiler: only
 // WebAssembly and the module's own self-description are needed here.
 import {
-  ABI_VERSION, DESCRIPTOR_BYTES, DESCRIPTOR_LENGTH, DESCRIPTOR_OFFSET, DESCRIPTOR_TIME, HOST_ALIGN, MAX_PAGES as MAX_MEMORY_PAGES, PAGE_BYTES, SECTION_NAME,
+  ABI_VERSION, DESCRIPTOR_BYTES, DESCRIPTOR_LENGTH, DESCRIPTOR_OFFSET, DESCRIPTOR_TIME, HOST_ALIGN, PAGE_BYTES, SECTION_NAME,
   VERDICT_ACCEPT, VERDICT_BYTES, VERDICT_ERROR, VERDICT_REJECT, VERDICT_TRAPPED,
 } from '../../compiler/abi.js';
 import {
@@ -121,9 +121,8 @@ export class WasmFilter implements Filter, ResidentFilter {
     this.info = readModuleInfo(module);
     const { fuel, memoryBytes } = { ...DEFAULT_LIMITS, ...limits };
     const minPages = this.info.memory.minPages;
-    // The cap bounds what the host may lay out, past the module's own memory (fixed-size: its
-    // strings and table heap, which may be tens of MiB, must not eat into the packets' room).
-    this.maxPages = Math.min(MAX_MEMORY_PAGES, minPages + Math.ceil(memoryBytes / PAGE_BYTES));
+    // The cap bounds what the host may lay out; the module's own state is fixed-size.
+    this.maxPages = Math.max(minPages, Math.ceil(memoryBytes / PAGE_BYTES));
     this.memory = new WebAssembly.Memory({ initial: minPages, maximum: this.maxPages });
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.exports = instance.exports as unknown as FilterExports;
