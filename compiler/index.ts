@@ -42,7 +42,7 @@ export interface CompileOptions {
   /** allow fixed-width SIMD where it helps (default true; false for hosts without it: MVP + mutable globals + sign extension only) */
   simd?: boolean;
   /**
-   * bytes of one of the two semispaces of the heap holding run-time tables (default 16 MiB, heap/layout.ts):
+   * bytes of one of the two semispaces of the heap holding run-time tables (default 8 MiB, heap/layout.ts):
    * the most one packet may allocate and module state keep; past it, "not enough memory" for that packet
    */
   heapMemory?: number;

@@ -82,7 +82,7 @@ describe('the heap collector', () => {
     for (const { n, last } of recs.values()) packets.push(pk(4, last, n));
 
     // a 100,000-key table's slot array is 8 MiB, and a rehash holds the old one and the new one at
-    // once: a 32 MiB semispace (the default is 16), and a host memory cap with room for both semispaces
+    // once: a 32 MiB semispace (the default is 8), and a host memory cap with room for both semispaces
     const r = await compile(SRC, { file: 'gc.lua', optimize: 1, heapMemory: 32 << 20 });
     if (!r.ok) throw new Error(r.reasons.join('\n'));
     const w = new WasmFilter(r.wasm, { memoryBytes: 96 << 20 });

@@ -25,11 +25,12 @@ export const SLOT_BYTES = 32;
 /**
  * default size of one semispace (compile option `heapMemory`): the most
  * module state may keep and a packet allocate. A table needs 32 bytes a
- * slot and 2 to 4 slots per key, so this holds a 100,000-key table (8 MiB)
- * while it grows; the module reserves twice this below heap_base, which
- * leaves half of the host's default 64 MiB memory cap to packets.
+ * slot and 2 to 4 slots per key, and both its old and new slot arrays while
+ * it grows: this holds about 50,000 keys in all. The module reserves twice
+ * this below heap_base: 16 MiB, what the tables it replaces reserved, so the
+ * host's default 64 MiB memory cap leaves packets as much room as before.
  */
-export const SEMI_BYTES = 16 * 1024 * 1024;
+export const SEMI_BYTES = 8 * 1024 * 1024;
 /** the heap is collected between packets once it holds this much (or twice what the last collection kept) */
 export const MIN_COLLECT_BYTES = 1024 * 1024;
 
