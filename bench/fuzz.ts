@@ -12,6 +12,9 @@ import { corpusSample } from '../test/gen/corpus.js';
 import { describeOutcome, differential, formatReproducer, type Outcome } from '../test/gen/differential.js';
 import { packetsArb, programArb, SLOTS, type GenFeatures } from '../test/gen/programs.js';
 
+/** heap semispace of the fuzzed modules: small, so that the generated tables live through collections */
+const FUZZ_HEAP = 32 * 1024;
+
 interface Args { seconds: number; count: number; seed: number; wide: boolean; out: string; corpus: string }
 
 function parseArgs(argv: string[]): Args {
@@ -80,7 +83,7 @@ async function main(): Promise<number> {
       const counting = !shrinking;
       if (counting) stats.cases++;
       else stats.shrinkRuns++;
-      const o = await differential(prog.source, packets, prog.checks * SLOTS, { optimize });
+      const o = await differential(prog.source, packets, prog.checks * SLOTS, { optimize, heapMemory: FUZZ_HEAP });
       if (counting && o.kind !== 'uncompiled') stats.compiled++;
       if (counting && o.kind === 'agree') stats.calls += o.calls;
       if (o.kind === 'disagree' || o.kind === 'crash') {
@@ -99,7 +102,7 @@ async function main(): Promise<number> {
     stats.failures++;
     // re-run the shrunk case: `last` holds the last failing outcome, which may be an intermediate one
     const [prog, packets, optimize] = r.counterexample;
-    const outcome = await differential(prog.source, packets, prog.checks * SLOTS, { optimize });
+    const outcome = await differential(prog.source, packets, prog.checks * SLOTS, { optimize, heapMemory: FUZZ_HEAP });
     const o = outcome.kind === 'disagree' || outcome.kind === 'crash' ? outcome : last!;
     const sig = signature(o);
     console.log(`\nfailure (seed ${seed}, ${r.numShrinks} shrinks): ${describeOutcome(o)}`);

@@ -16,8 +16,9 @@ function callGraph(c: CheckResult): Map<FnInfo, Set<FnInfo>> {
       if (Array.isArray(n)) { n.forEach(walk); return; }
       const node = n as L.Node & Record<string, unknown>;
       if (node.type === 'FunctionDeclaration' && node !== f.node) return;
-      const callee = c.ann.get(node)?.callee;
-      if (callee) out.add(callee);
+      const a = c.ann.get(node);
+      if (a?.callee) out.add(a.callee);
+      for (const g of a?.callees ?? []) out.add(g);
       for (const k in node) if (k !== 'loc' && k !== 'range') walk(node[k]);
     };
     walk(f.node.body);

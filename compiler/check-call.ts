@@ -6,16 +6,16 @@ import type * as L from 'luaparse';
 import type { Ann, FnInfo } from './check-result.js';
 import type { Call, Checker, State } from './check.js';
 import {
-  BOTTOM, BUILTIN, DATA, FALSY, FUNC, FieldDef, INT, LAYOUT, LSet, LayoutDef, NIL, NO_LAYOUT, NUM, STATIC,
-  STR, TABLE, TableDef, Ty, VIEW, constTy, join, lsEq, lsJoin, only, without, FALSE, TRUE, FLOAT,
+  BOTTOM, BUILTIN, DATA, FALSY, FUNC, FieldDef, HTAB, INT, KIND_OF_TAG, UNKNOWN, luaTypeName, LAYOUT, LSet, LayoutDef, NIL, NO_LAYOUT, NUM, STATIC,
+  STR, TABLE, TableDef, Ty, VIEW, constTy, join, lsEq, lsJoin, only, repOf, without, FALSE, TRUE, FLOAT,
 } from './types.js';
 import { uncompiledCall } from './check-reasons.js';
 import { callArgs } from './parse.js';
 import { STRING_METHODS, isStringBuiltin } from './strings/builtins.js';
 import { checkStringCall } from './strings/check.js';
-import { checkSequenceCall, mutableOf, mutableRead } from './tables/mutable-check.js';
+import { heapRead, heapSequenceCall } from './heap/check.js';
 
-const COMPILED_BUILTINS = new Set(['require', 'error', 'assert', 'pcall', 'math.min', 'math.max', 'math.abs', 'math.type', 'data.layout']);
+const COMPILED_BUILTINS = new Set(['require', 'error', 'assert', 'pcall', 'math.min', 'math.max', 'math.abs', 'math.type', 'data.layout', 'type']);
 const BOOL_MASK = FALSE | TRUE;
 /** Largest offset and length of a layout field (2^40 bits is far past any packet): lower adds the two in i64 without overflow. */
 const MAX_FIELD_EXTENT = 1n << 40n;
@@ -36,8 +36,7 @@ export function checkMember(ck: Checker, e: L.MemberExpression, st: State): Ann 
     if (full === 'math.pi') return ck.set(e, { ty: constTy({ k: 'float', v: Math.PI }) });
     return ck.set(e, { ty: constTy({ k: 'builtin', name: full }) });
   }
-  const mdef = mutableOf(ck, b.ty);
-  if (mdef) return ck.set(e, { ty: mutableRead(ck, e, mdef, st) });
+  if (b.ty.m & HTAB) return heapRead(ck, e, b.ty, st);
   if (c?.k === 'table' && b.ty.m === TABLE) {
     const ent = ck.tables[c.id]!.entries.find((x) => x.key.k === 'str' && x.key.v === name);
     return ck.set(e, { ty: constTy(ent ? ent.value : { k: 'nil' }) });
@@ -71,8 +70,7 @@ export function fieldType(ck: Checker, e: L.Node, ls: LSet, name: string): Ty {
 
 export function checkIndex(ck: Checker, e: L.IndexExpression, st: State): Ann {
   const b = ck.expr(e.base, st);
-  const mdef = mutableOf(ck, b.ty);
-  if (mdef) return ck.set(e, { ty: mutableRead(ck, e, mdef, st) });
+  if (b.ty.m & HTAB) return heapRead(ck, e, b.ty, st);
   const k = ck.expr(e.index, st).ty;
   const c = b.ty.c;
   if (c?.k === 'table' && b.ty.m === TABLE) {
@@ -171,6 +169,18 @@ export function checkCall(ck: Checker, e: L.CallExpression | L.TableCallExpressi
     callFn(ck, e, f, args, as, st);
     return ck.set(e, { ty: f.retTy, ls: f.retLayouts, callee: f, multi: f.extraRet.length > 0 || undefined });
   }
+  // a function value (from a table, a parameter, a variable holding one of several functions)
+  if (callee.ty.m & FUNC && callee.ty.fns && repOf(callee.ty) === 'dyn') {
+    const fs = [...callee.ty.fns].sort((a, b) => a - b).map((id) => ck.fns[id]!);
+    let ty: Ty = BOTTOM;
+    for (const f of fs) {
+      if (as.some((a) => a.ty.m & VIEW)) ck.reason(e, 'a data view passed to a function value');
+      if (f.extraRet.length) ck.reason(e, `call of a function value that may be '${f.name}', which returns more than one value`);
+      callFn(ck, e, f, args, as, st);
+      ty = join(ty, f.retTy);
+    }
+    return ck.set(e, { ty, callees: fs });
+  }
   if (c?.k === 'builtin' && callee.ty.m === BUILTIN && c.name === 'pcall') {
     // pcall(f, ...) of a script function: the status is compiled; the error
     // message is a string that is not (see multipleResults)
@@ -186,7 +196,11 @@ export function checkCall(ck: Checker, e: L.CallExpression | L.TableCallExpressi
   if (c?.k === 'builtin' && callee.ty.m === BUILTIN) {
     const name = c.name;
     if (isStringBuiltin(name)) return checkStringCall(ck, e, name, args, as, false);
-    if (name === 'table.insert' || name === 'table.remove') return ck.set(e, { ty: checkSequenceCall(ck, e, name, args, as), builtin: name });
+    if (name === 'table.insert' || name === 'table.remove') {
+      if (as[0] && as[0].ty.m & HTAB) return ck.set(e, { ty: heapSequenceCall(ck, e, name, args, as), builtin: name });
+      ck.reason(e, `${name} of a value that is not a run-time table`, 'operands');
+      return ck.set(e, { ty: ck.unknown() });
+    }
     if (!COMPILED_BUILTINS.has(name)) { ck.reason(e, uncompiledCall(name), 'never'); return ck.set(e, { ty: ck.unknown() }); }
     switch (name) {
       case 'require':
@@ -212,6 +226,17 @@ export function checkCall(ck: Checker, e: L.CallExpression | L.TableCallExpressi
         const ty = ck.numResult(e, as.map((a) => a.ty), false);
         return ck.set(e, { ty: only(ty, NUM), builtin: name });
       }
+      case 'type': {
+        // the name of the value's type: a constant when its kinds all have one name
+        if (as.length !== 1) ck.reason(e, "bad argument #1 to 'type' (value expected)");
+        const t = as[0]?.ty ?? constTy({ k: 'nil' });
+        if (t.m & (LAYOUT | DATA | BUILTIN)) ck.reason(e, 'type of a layout or library table');
+        // luadata's views are userdata, the interpreter's are tables with a metatable: no answer both give
+        if (t.m & VIEW) ck.reason(e, 'type of a data view');
+        const names = new Set(KIND_OF_TAG.filter((k) => t.m & k).map(luaTypeName));
+        if (t.m & TABLE) names.add('table');
+        return ck.set(e, { ty: names.size === 1 ? constTy({ k: 'str', v: [...names][0]! }) : { m: STR }, builtin: name });
+      }
       case 'math.type': {
         // 'integer', 'float' or nil (not a number): a constant when only one can be
         if (as.length !== 1) ck.reason(e, 'math.type with a wrong number of arguments');
@@ -224,8 +249,13 @@ export function checkCall(ck: Checker, e: L.CallExpression | L.TableCallExpressi
       }
     }
   }
-  if (callee.ty.m === NIL && base.type === 'Identifier') ck.reason(e, `call to '${base.name}', a global that is never assigned (nil)`, 'never');
-  else ck.reason(e, 'call of a value that is not a known function', 'operands');
+  if (callee.ty.m === NIL && base.type === 'Identifier' && ck.refVar.get(base)?.kind === 'global')
+    ck.reason(e, `call to '${base.name}', a global that is never assigned (nil)`, 'never');
+  else if (!(callee.ty.m & (STATIC | UNKNOWN))) {
+    // no function flows here (a parameter no call passes one to, a nil): calling it is Lua's run-time error
+    for (const a of as) if (a.ty.m & VIEW) ck.reason(e, 'a data view passed to a function value');
+    return ck.set(e, { ty: BOTTOM, callees: [] });
+  } else ck.reason(e, 'call of a value that is not a known function', 'operands');
   return ck.set(e, { ty: ck.unknown() });
 }
 
@@ -243,7 +273,7 @@ function callFn(ck: Checker, e: Call, f: FnInfo, args: L.Expression[], as: Ann[]
   f.params.forEach((p, i) => {
     const a = as[i] ?? { ty: constTy({ k: 'nil' }) };
     ck.assignVar(p, a.ty, args[i] ?? e);
-    if (a.ty.m & STATIC) ck.reason(args[i] ?? e, 'passing a function, table or layout as an argument');
+    if (a.ty.m & STATIC && !(a.ty.m === FUNC && a.ty.c) && repOf(a.ty) === null) ck.reason(args[i] ?? e, 'passing a function, table or layout as an argument');
     const entry = lsJoin(f.paramEntry[i], a.ls ?? [NO_LAYOUT]);
     if (!lsEq(entry, f.paramEntry[i] ?? new Set())) { f.paramEntry[i] = entry; ck.changed = true; }
     const arg = args[i];

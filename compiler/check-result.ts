@@ -69,6 +69,8 @@ export interface Ann {
   var?: Var;
   /** the script function a call calls (or pcall calls) */
   callee?: FnInfo;
+  /** the script functions a call of a function value may call (one is picked at run time by the value) */
+  callees?: FnInfo[];
   /** the builtin a call calls: 'layout', 'segment', 'pcall', 'error', 'string.find', ... */
   builtin?: string;
   /** constant pattern of string.find / string.match / string.gmatch */

@@ -7,7 +7,6 @@ import type { FnInfo, Var } from './check-result.js';
 import type { Checker } from './check.js';
 import { constTy } from './types.js';
 import { resolveLabels } from './labels.js';
-import { isGmatchLoop } from './strings/check.js';
 
 export function resolveNames(ck: Checker): void {
   const scopes: Map<string, Var>[] = [new Map()];
@@ -128,7 +127,6 @@ export function resolveNames(ck: Checker): void {
         return;
       case 'ForGenericStatement':
         s.iterators.forEach((e) => expr(e, fn));
-        if (!isGmatchLoop(s)) ck.deferred.push([s, 'generic for loop']);
         block(s.body, fn, () => s.variables.forEach((v) => declare(v, fn, 'local')));
         return;
       case 'GotoStatement': case 'LabelStatement': return;

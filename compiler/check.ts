@@ -14,10 +14,10 @@ import { checkConcat, checkGmatchFor, extraResults, isGmatchLoop } from './strin
 import { exactPow } from './consts.js';
 import { tableBorder } from './tables/unroll.js';
 import { addExtraReturns } from './check-returns.js';
-import { mutableConstructors, mutableOf, mutableTable, storeTarget, storeValue } from './tables/mutable-check.js';
 import { checkCall, checkIndex, checkMember, fieldType, layoutArg, makeLayout, multipleResults } from './check-call.js';
+import { type HeapState, heapForTypes, heapState, heapTable, heapTarget, isHeapConstructor, scanUses, storeInto } from './heap/check.js';
 import {
-  BOTTOM, Const, FALSE, FALSY, FLOAT, FUNC, FieldDef, INT, LSet, LayoutDef, NIL,
+  BOTTOM, Const, FALSE, FALSY, FLOAT, FUNC, FieldDef, HTAB, INT, LSet, LayoutDef, NIL,
   NO_LAYOUT, NUM, STATIC, STR, TABLE, TRUE, TableDef, Ty, UNKNOWN, VIEW, constTy, join, lsEq, lsJoin, only, repOf, tyEq, without,
 } from './types.js';
 
@@ -64,8 +64,8 @@ export class Checker {
   layoutOf = new Map<L.Node, LayoutDef>();
   tables: TableDef[] = [];
   tableOf = new Map<L.Node, TableDef>();
-  /** constructors of mutable module-level tables → the table's name */
-  mutableCtors = new Map<L.Node, { name: string; sequence: boolean }>();
+  /** run-time tables (heap/check.ts) */
+  heap!: HeapState;
   changed = false;
   /** a variable whose type grew in the current round (where an unsettled inference is reported) */
   changedAt: L.Node | undefined;
@@ -94,7 +94,7 @@ export class Checker {
   run(): CheckResult {
     this.main = this.newFn('main chunk', this.p.ast, null);
     this.resolve();
-    this.mutableCtors = mutableConstructors(this);
+    this.heap = heapState(scanUses(this));
     const filterVar = this.globals.get('filter');
     if (filterVar?.ty.c?.k === 'func') {
       // filter(pkt) is called by the host with a view that carries no layout
@@ -286,17 +286,17 @@ export class Checker {
         return;
       }
       case 'AssignmentStatement': {
-        const stores = new Map<L.Node, TableDef>();
+        const heapStores = new Map<L.Node, ReturnType<typeof heapTarget>>();
         for (const t of s.variables) if (t.type !== 'Identifier') {
-          const def = storeTarget(this, t, st);
-          if (def) { stores.set(t, def); continue; }
+          const h = heapTarget(this, t, st);
+          if (h) { heapStores.set(t, h); continue; }
           this.reason(t, 'assignment to a table field or data view');
         }
         const r = this.exprList(s.init, s.variables.length, st);
         s.variables.forEach((t, i) => {
           if (t.type !== 'Identifier') {
-            const def = stores.get(t);
-            if (def) storeValue(this, def, r[i]!.ty, s.init[i] ?? t);
+            const h = heapStores.get(t);
+            if (h) storeInto(this, s.init[i] ?? t, h.tab, h.key, r[i]!.ty);
             return;
           }
           const v = this.refVar.get(t)!;
@@ -324,7 +324,6 @@ export class Checker {
         if (r[r.length - 1]?.multi && f.name !== 'filter') this.reason(s, 'returning the value list of string.find, match or byte');
         const first = r[0] ?? { ty: constTy({ k: 'nil' }) };
         if (first.ty.m & STATIC & ~FUNC) this.reason(s, 'returning a table, layout or module');
-        if (first.ty.m & FUNC) this.reason(s, 'returning a function');
         this.addReturn(f, first.ty, first.ls);
         f.params.forEach((p, i) => this.setExit(f, i, st.layouts.get(p)));
         st.dead = true;
@@ -370,7 +369,14 @@ export class Checker {
       }
       case 'GotoStatement': this.gotoStmt(s, st); return;
       case 'LabelStatement': this.labelStmt(s, st); return;
-      case 'ForGenericStatement': if (isGmatchLoop(s)) checkGmatchFor(this, s, st); return;
+      case 'ForGenericStatement': {
+        if (isGmatchLoop(s)) { checkGmatchFor(this, s, st); return; }
+        const tys = heapForTypes(this, s, st);
+        if (!tys) { this.reason(s, 'generic for loop other than pairs or ipairs of a table, or gmatch'); return; }
+        s.variables.forEach((id, i) => this.assignVar(this.declVar.get(id)!, tys[i] ?? constTy({ k: 'nil' }), id));
+        this.loop(st, () => { const b = this.cloneSt(st); this.block(s.body, b); b.dead = false; return b; });
+        return;
+      }
       case 'BreakStatement':
         return;
     }
@@ -384,7 +390,7 @@ export class Checker {
     for (const e of es) {
       const a = this.expr(e, st);
       const alias = (a.ty.m & VIEW) !== 0 && this.isViewAlias(e);
-      if (a.ty.m & STATIC && !a.ty.c && a.ty.m !== 0) this.reason(e, 'value of unknown function, table or layout');
+      if (a.ty.m & STATIC && !a.ty.c && a.ty.m !== 0 && repOf(a.ty) === null) this.reason(e, 'value of unknown function, table or layout');
       out.push({ ty: a.ty, ls: a.ls, alias });
       // `local i, j = s:find(p)`: the other results of find / match
       if (a.multi && e === es[es.length - 1] && es.length < n) out.push(...(a.callee && !a.builtin ? a.callee.extraRet : extraResults(a)).map((ty) => ({ ty })));
@@ -437,7 +443,7 @@ export class Checker {
         let ty: Ty;
         if (e.operator === 'and') ty = (a.ty.m & ~FALSY) ? join(only(a.ty, FALSY), b.ty) : a.ty;
         else ty = (a.ty.m & FALSY) ? join(without(a.ty, FALSY), b.ty) : a.ty;
-        if ((a.ty.m | b.ty.m) & STATIC) this.reason(e, `'${e.operator}' on a function, table or layout`);
+        if ((a.ty.m | b.ty.m) & STATIC && repOf(ty) === null) this.reason(e, `'${e.operator}' on a function, table or layout`);
         return this.set(e, { ty, ls: lsJoin(a.ls, b.ls) });
       }
       case 'MemberExpression': return this.member(e, st);
@@ -451,8 +457,7 @@ export class Checker {
   }
 
   table(e: L.TableConstructorExpression, st: State): Ann {
-    const mutable = this.mutableCtors.get(e);
-    if (mutable !== undefined) return this.set(e, { ty: constTy({ k: 'table', id: mutableTable(this, e, mutable).id }) });
+    if (isHeapConstructor(this, e)) return heapTable(this, e, st);
     const entries: TableDef['entries'] = [];
     let next = 1n;
     let ok = true;
@@ -469,7 +474,8 @@ export class Checker {
       if (i >= 0) entries.splice(i, 1);
       if (vc.k !== 'nil') entries.push({ key, value: vc });
     }
-    if (!ok) { this.reason(e, 'table constructor with non-constant keys or values'); return this.set(e, { ty: { m: TABLE } }); }
+    // computed contents: a run-time table, from now on
+    if (!ok) { this.heap.forced.add(e); return heapTable(this, e, st); }
     let t = this.tableOf.get(e);
     if (!t) { t = { id: this.tables.length, entries }; this.tables.push(t); this.tableOf.set(e, t); }
     else t.entries = entries;
@@ -483,9 +489,9 @@ export class Checker {
       case 'not': return this.set(e, { ty: { m: FALSE | TRUE } });
       case '#':
         if (t.c?.k === 'str') return this.set(e, { ty: constTy({ k: 'int', v: BigInt(t.c.v.length) }) });
-        if (mutableOf(this, t)) {
-          const info = mutableOf(this, t)!.mutable!;
-          if (!info.sequence) this.reason(e, `length of the mutable table '${info.name}' (not only changed by table.insert / table.remove)`);
+        if (t.m & HTAB) {
+          // a nil (or number, boolean) is a run-time error in lower
+          if (t.m & (STR | VIEW | STATIC)) this.reason(e, 'length of a value that may be a table or a string or data view');
           return this.set(e, { ty: { m: INT } });
         }
         if (t.c?.k === 'table' && t.m === TABLE) {
@@ -530,7 +536,8 @@ export class Checker {
     const op = e.operator;
     switch (op) {
       case '==': case '~=':
-        if ((a.m | b.m) & STATIC) this.reason(e, 'comparison of functions, tables or layouts');
+        // function values compare by identity; constant tables and layouts have no run-time identity
+        if ((a.m | b.m) & STATIC & ~FUNC) this.reason(e, 'comparison of functions, tables or layouts');
         return this.set(e, { ty: { m: FALSE | TRUE } });
       case '<': case '<=': case '>': case '>=':
         if ((a.m | b.m) & STATIC) this.reason(e, 'ordering of tables or functions');

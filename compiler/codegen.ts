@@ -7,8 +7,9 @@ import { isBool, typeOf, type Expr, type IRFunc, type IRModule, type Stmt, type 
 import { emitPatternMatcher } from './patterns/index.js';
 import { CONST_BASE, stringMemory } from './strings/layout.js';
 import { arenaReset, emitStringRuntime } from './strings/runtime.js';
-import { tableMemory } from './tables/layout.js';
-import { emitTableRuntime } from './tables/runtime.js';
+import { heapMemory } from './heap/layout.js';
+import { collectIfNeeded, emitHeapGc } from './heap/gc.js';
+import { emitHeapTables } from './heap/tables.js';
 
 type B = typeof import('binaryen').default;
 
@@ -29,8 +30,8 @@ export interface CodegenOptions {
   wantText: boolean;
   /** whether the pattern matchers may use fixed-width SIMD */
   simd: boolean;
-  /** bytes of the mutable-table region (tables/layout.ts), when the script has such tables */
-  tableBytes?: number;
+  /** bytes of one semispace of the heap (heap/layout.ts), when the script has run-time tables */
+  heapBytes?: number;
   /** packets ahead whose first byte the batch loop touches (0: none) */
   prefetch: number;
 }
@@ -64,9 +65,10 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
     m.setFeatures(binaryen.Features.MVP | binaryen.Features.MutableGlobals | binaryen.Features.SignExt);
     // strings: constants in a data segment, the arena after them, heap_base past both
     const smem = ir.strings ? stringMemory(ir.strings.constants) : null;
-    // mutable tables: their region follows the string memory
-    const tmem = ir.tables ? tableMemory(smem ? smem.heapBase : CONST_BASE, ir.tables.count, opts.tableBytes) : null;
-    const heapBase = tmem ? tmem.end : smem ? smem.heapBase : 0;
+    // run-time tables: their heap (two semispaces) follows
+    const hmem = ir.heap ? heapMemory(smem ? smem.heapBase : CONST_BASE,
+      CONST_BASE + (ir.strings?.constants.length ?? 0), opts.heapBytes) : null;
+    const heapBase = hmem ? hmem.end : smem ? smem.heapBase : 0;
     const minPages = Math.max(1, Math.ceil(heapBase / PAGE_BYTES));
     const segments = smem && smem.constants.length
       ? [{ offset: m.i32.const(CONST_BASE), data: smem.constants, passive: false }] : [];
@@ -94,7 +96,7 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
       for (const p of ir.strings!.patterns) simd = emitPatternMatcher(m, p.bytes, p.name, { mode: p.mode, strict: true, simd: opts.simd }).usesSimd || simd;
       if (simd) features.push('simd128');
     }
-    if (tmem) emitTableRuntime(binaryen, m, { ...tmem, strings: !!smem });
+    if (hmem) { emitHeapGc(binaryen, m, hmem); emitHeapTables(binaryen, m); }
     const resetArena = () => (smem ? [arenaReset(m, smem)] : []);
     for (const g of ir.globals) m.addGlobal(g.name, wt(g.ty), true, expr(g.init));
 
@@ -229,7 +231,7 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
     m.addFunction('init', binaryen.none, binaryen.i32, [], m.block(null, [
       m.global.set('err', m.i32.const(0)),
       ...resetArena(),
-      ...(tmem ? [m.call('tbl_reset', [], binaryen.none)] : []),
+      ...(hmem ? [m.call('h_reset', [], binaryen.none)] : []),
       m.global.set('fuel', g32('fuel_limit')),
       m.call(ir.init, [], binaryen.none),
       m.return(errVerdict()),
@@ -265,6 +267,8 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
           // a filter that cannot fail (no error site, no fuel point) needs neither fuel nor the error word
           ...(filterFails ? [m.global.set('fuel', g32('fuel_limit')), m.global.set('err', m.i32.const(0))] : []),
           ...resetArena(),
+          // between packets only module state is alive: the one time the heap may be collected
+          ...(hmem ? [collectIfNeeded(binaryen, m)] : []),
           m.local.set(D, m.i32.add(l32(DESCS), m.i32.shl(l32(I), m.i32.const(DESCRIPTOR_SHIFT)))),
           m.local.set(R, m.call(ir.filter, [view, ir.time ? m.i64.load(DESCRIPTOR_TIME, 8, l32(D)) : konst('i64', 0n)], binaryen.i32)),
           m.i32.store(0, 4, m.i32.add(l32(VERD), m.i32.shl(l32(I), m.i32.const(VERDICT_SHIFT))),
@@ -333,7 +337,8 @@ export function codegen(binaryen: B, ir: IRModule, opts: CodegenOptions): Codege
       // a second round folds what inlining exposed (repeated view unpacking, known tags)
       m.optimize();
     }
-    const section = { ...opts.section, features, memory: tmem ? { minPages, tableBytes: tmem.bytes } : { minPages } };
+    const section = { ...opts.section, features,
+      memory: hmem ? { minPages, heapBytes: hmem.semi } : { minPages } };
     m.addCustomSection(SECTION_NAME, new TextEncoder().encode(JSON.stringify(section)));
     const wasm = m.emitBinary();
     return { wasm, wat: opts.wantText ? m.emitText() : undefined, minPages };

@@ -41,8 +41,11 @@ export interface CompileOptions {
   wat?: boolean;
   /** allow fixed-width SIMD where it helps (default true; false for hosts without it: MVP + mutable globals + sign extension only) */
   simd?: boolean;
-  /** bytes of the region holding mutable module-level tables (default 16 MiB; filling it is the runtime error "not enough memory") */
-  tableMemory?: number;
+  /**
+   * bytes of one of the two semispaces of the heap holding run-time tables (default 8 MiB, heap/layout.ts):
+   * the most one packet may allocate and module state keep; past it, "not enough memory" for that packet
+   */
+  heapMemory?: number;
   /**
    * packets ahead whose first byte the batch loop touches, to start their cache misses early
    * (0: none). Default: 16 when the script reads at offsets computed from packet bytes (a
@@ -166,7 +169,7 @@ async function codegenPass(source: string, ir: IRModule, options: CompileOptions
     errors: ir.sites.map((s) => ({ message: s.message === FUEL_MESSAGE ? `${FUEL_MESSAGE} (${fuel} steps)` : s.message, line: s.line, column: s.column })),
   };
   try {
-    const out = codegen(binaryen, ir, { optimize, shrink, fuel, section, wantText: !!options.wat, simd: options.simd ?? true, tableBytes: options.tableMemory, prefetch });
+    const out = codegen(binaryen, ir, { optimize, shrink, fuel, section, wantText: !!options.wat, simd: options.simd ?? true, heapBytes: options.heapMemory, prefetch });
     return { ok: true, wasm: out.wasm, wat: out.wat, reasons: [], stage: 'wasm', ir };
   } catch (e) {
     return internalError('wasm', e);

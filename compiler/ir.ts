@@ -63,8 +63,8 @@ export interface IRModule {
   dependentReads?: boolean;
   /** name of the main chunk function */
   init: string;
-  /** present when the script has mutable module-level tables (tables/mutable-lower.ts): how many */
-  tables?: { count: number };
+  /** present when the script uses run-time tables (heap/): the runtime, its collector and the function gc_roots */
+  heap?: true;
   /** present when the module uses strings: constants for the data segment and the pattern matchers to emit */
   strings?: { constants: Uint8Array; patterns: { name: string; bytes: Uint8Array; mode: 'match' | 'find' | 'plain' | 'gmatch' }[] };
 }

@@ -5,18 +5,18 @@ import type * as L from 'luaparse';
 import type { Val } from './lower-base.js';
 import type { Lowerer } from './lower.js';
 import { Expr, and, assume, bin, cond, f64, i32, i64, not, or, printExpr, un } from './ir.js';
-import { FALSE, FLOAT, INT, NIL, STR, TAG, TRUE, Ty, VIEW } from './types.js';
+import { FALSE, FLOAT, FUNC, HTAB, INT, KIND_OF_TAG, NIL, STR, TAG, TRUE, Ty, VIEW } from './types.js';
 import { strEq, strLess, strPayloadOf } from './strings/lower.js';
 import { exactPow } from './consts.js';
 import { parseLuaNumber, wrapInt64 } from './parse.js';
 
-const GROUPS: [number, string][] = [[NIL, 'nil'], [FALSE | TRUE, 'boolean'], [INT | FLOAT, 'number'], [STR, 'string'], [VIEW, 'userdata']];
+const GROUPS: [number, string][] = [[NIL, 'nil'], [FALSE | TRUE, 'boolean'], [INT | FLOAT, 'number'], [STR, 'string'], [VIEW, 'userdata'], [HTAB, 'table'], [FUNC, 'function']];
 const TWO63 = 9223372036854775808;
 
 function isGroup(l: Lowerer, v: Val, mask: number): Expr {
   let e: Expr = i32(0);
   if ((v.ty.m & ~mask) === 0) return i32(1);
-  for (const bit of [NIL, FALSE, TRUE, INT, FLOAT, STR, VIEW]) if (mask & bit & v.ty.m) e = or(e, l.isKind(v, bit));
+  for (const bit of KIND_OF_TAG) if (mask & bit & v.ty.m) e = or(e, l.isKind(v, bit));
   return e;
 }
 
@@ -35,6 +35,10 @@ export function lowerEq(l: Lowerer, x: Val, y: Val, node: L.Node): Expr {
     else r = or(r, and(and(l.isKind(x, STR), l.isKind(y, STR)), strEq(l, strPayloadOf(l, x), strPayloadOf(l, y))));
   }
   if (common & VIEW) l.reason(node, 'equality of two data views');
+  // tables are equal when they are the same table
+  if (common & HTAB) r = or(r, and(and(l.isKind(x, HTAB), l.isKind(y, HTAB)), bin('i64.eq', l.intOf(x), l.intOf(y))));
+  // function values: the same script function (there are no closures with their own upvalues yet)
+  if (common & FUNC) r = or(r, and(and(l.isKind(x, FUNC), l.isKind(y, FUNC)), bin('i64.eq', l.intOf(x), l.intOf(y))));
   return r;
 }
 
@@ -90,7 +94,7 @@ const ARITH: Record<string, string> = { '+': 'add', '-': 'sub', '*': 'mul' };
 export function lowerArith(l: Lowerer, node: L.Node, op: string, argNodes: L.Expression[], ty: Ty): Val {
   const bitwise = ['&', '|', '~', '<<', '>>', 'bnot'].includes(op);
   const vals = l.operands(argNodes);
-  const nonNumbers = NIL | FALSE | TRUE | STR | VIEW;
+  const nonNumbers = NIL | FALSE | TRUE | STR | VIEW | HTAB | FUNC;
   vals.forEach((v, i) => {
     for (const [g, name] of GROUPS) {
       if (name === 'number' || !(v.ty.m & g)) continue;
@@ -238,7 +242,7 @@ function nonZero(b: Expr, stored: boolean): Expr {
  */
 function afterGuard(v: Val, mask: number): Val {
   if (v.rep !== 'dyn' || v.tag.k !== 'if' || v.tag.t.k !== 'i32' || v.tag.f.k !== 'i32') return v;
-  const kindOf = (tag: number) => [NIL, FALSE, TRUE, INT, FLOAT, VIEW, STR][tag] ?? 0;
+  const kindOf = (tag: number) => KIND_OF_TAG[tag] ?? 0;
   const t = kindOf(v.tag.t.v), f = kindOf(v.tag.f.v);
   const key = printExpr(v.tag.c);
   if (f & mask && !(t & mask)) return { ...v, tag: v.tag.t, val: assume(v.val, key, true) };

@@ -7,8 +7,9 @@ import { type Expr, type Stmt, and, bin, cond, f64, hasCall, i32, i64, not, or, 
 import { addFacts, exits, factsOf, inLoop, withFacts } from './lower-facts.js';
 import { lowerGmatchFor } from './strings/lower.js';
 import { storeExtraReturns } from './lower-returns.js';
-import { keyOf, lowerMutableStore } from './tables/mutable-lower.js';
-import { FALSE, FLOAT, INT, NIL, NUM, STR, TRUE, VIEW, constTy } from './types.js';
+import { keyOf, lowerHeapFor, lowerHeapStore } from './heap/lower.js';
+import { isGmatchLoop } from './strings/check.js';
+import { FALSE, FLOAT, HTAB, INT, NIL, NUM, STR, TRUE, VIEW, constTy } from './types.js';
 
 /**
  * Lowers body[from..]. A label that forward gotos reach closes a Wasm block
@@ -71,7 +72,12 @@ export function lowerStmt(l: Lowerer, s: L.Statement) {
     case 'AssignmentStatement': {
       // table keys are evaluated before the values, as Lua does
       const keys = new Map<L.Node, Val>();
-      for (const t of s.variables) if (t.type !== 'Identifier') keys.set(t, keyOf(l, t as L.IndexExpression | L.MemberExpression));
+      // the table of a run-time table store, evaluated before its key
+      const bases = new Map<L.Node, Val>();
+      for (const t of s.variables) if (t.type !== 'Identifier') {
+        if (l.ann(t.base).ty.m & HTAB) bases.set(t, l.pin(l.expr(t.base)));
+        keys.set(t, keyOf(l, t));
+      }
       const mark = l.out.length;
       let vals = l.exprList(s.init, s.variables.length);
       // a key that reads module state is computed before a value's call may change it
@@ -92,10 +98,9 @@ export function lowerStmt(l: Lowerer, s: L.Statement) {
       }
       s.variables.forEach((t, i) => {
         if (t.type === 'Identifier') { l.storeVar(l.ann(t).var!, vals[i]!); return; }
-        const c = l.ann((t as L.IndexExpression).base).ty.c;
-        const def = c?.k === 'table' ? l.c.tables[c.id] : undefined;
-        if (!def?.mutable) { l.reason(t, 'assignment to a table field or data view'); return; }
-        lowerMutableStore(l, def, keys.get(t)!, vals[i]!, t);
+        const base = bases.get(t);
+        if (!base) { l.reason(t, 'assignment to a table field or data view'); return; }
+        lowerHeapStore(l, t as L.IndexExpression | L.MemberExpression, base, keys.get(t)!, vals[i]!);
       });
       return;
     }
@@ -166,7 +171,10 @@ export function lowerStmt(l: Lowerer, s: L.Statement) {
       return;
     }
     case 'ForNumericStatement': lowerForNum(l, s); return;
-    case 'ForGenericStatement': lowerGmatchFor(l, s, (body) => inLoop(l, body), FUEL_MESSAGE); return;
+    case 'ForGenericStatement':
+      if (isGmatchLoop(s)) lowerGmatchFor(l, s, (body) => inLoop(l, body), FUEL_MESSAGE);
+      else lowerHeapFor(l, s);
+      return;
     default: l.reason(s, `statement ${s.type}`);
   }
 }

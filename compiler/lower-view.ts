@@ -6,7 +6,6 @@ import type { Lowerer } from './lower.js';
 import { type Expr, and, bin, cond, i32, i64, not, un } from './ir.js';
 import { FALSE, FLOAT, FieldDef, INT, NIL, STR, TAG, TRUE, Ty, VIEW, constTy, luaTypeName, repOf } from './types.js';
 import { lowerEq } from './lower-ops.js';
-import { lowerMutableRead } from './tables/mutable-lower.js';
 
 /**
  * Reads a layout field: integer when every bit lies inside the view, else nil
@@ -38,7 +37,6 @@ export function readField(l: Lowerer, view: Expr, f: FieldDef | null, ty: Ty, kn
 export function lowerTableIndex(l: Lowerer, e: L.IndexExpression, ty: Ty): Val {
   const t = l.c.tables[l.ann(e.base).ty.c!.k === 'table' ? (l.ann(e.base).ty.c as { id: number }).id : -1]!;
   const key = l.keep(l.expr(e.index));
-  if (t.mutable) return lowerMutableRead(l, t, key, ty, e);
   if (repOf(ty) === 'none' && key.rep === 'none') return { rep: 'none', ty };
   const rep = repOf(ty) ?? 'none';
   let result: Val = l.constExprs({ k: 'nil' }, rep);

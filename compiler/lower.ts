@@ -11,7 +11,7 @@ import {
   readsGlobal, typeOf, un,
 } from './ir.js';
 import {
-  Const, FALSE, FALSY, FLOAT, FieldDef, INT, NIL, Rep, STR, TAG, TRUE, Ty, VIEW, constTy,
+  Const, FALSE, FALSY, FLOAT, FUNC, FieldDef, HTAB, INT, NIL, Rep, STR, TAG, TRUE, Ty, VIEW, constTy,
   luaTypeName, repOf, tyName, without,
 } from './types.js';
 import { lowerArith, lowerCompare, lowerEq } from './lower-ops.js';
@@ -26,7 +26,8 @@ import { factsOf, withFacts } from './lower-facts.js';
 import { lowerSegment, lowerTableIndex, readField } from './lower-view.js';
 import { storeExtraReturns } from './lower-returns.js';
 import { lowerCall } from './lower-call.js';
-import { lowerMutableRead, lowerSequenceLength } from './tables/mutable-lower.js';
+import { lowerHeapLen, lowerHeapRead, lowerHeapTable } from './heap/lower.js';
+import { GC_ROOTS } from './heap/gc.js';
 
 /** largest expression (IR nodes) that `keep` duplicates instead of storing */
 const KEEP_INLINE = 32;
@@ -55,8 +56,8 @@ export class Lowerer {
   patterns: IRPattern[] = [];
   /** whether the module needs the string runtime */
   usesStrings = false;
-  /** number of mutable tables, once code uses one (tables/mutable-lower.ts) */
-  tableCount = 0;
+  /** whether code uses run-time tables (heap/lower.ts) */
+  usesHeap = false;
   /** set by a segment at a non-constant offset (IRModule.dependentReads) */
   dependentReads = false;
   /** the results after the first of the last string.find / string.match lowered (kept in locals) */
@@ -134,11 +135,27 @@ export class Lowerer {
     const rv = this.fromLocals(filter.retTy, fr, dst);
     this.out.push({ k: 'ret', e: [this.truthy(rv)] });
     this.endFn();
+    if (this.usesHeap) this.gcRoots();
     const strings = this.usesStrings ? { constants: this.pool.data(), patterns: this.patterns } : undefined;
     this.funcs.push(...helperFuncs(this.helpers));
     return { funcs: this.funcs, globals: this.globals, sites: this.sites, filter: 'filter_entry', init: this.fnName(this.c.main), strings,
-      time: filter.params.length > 1, tables: this.tableCount ? { count: this.tableCount } : undefined,
+      time: filter.params.length > 1, heap: this.usesHeap || undefined,
       dependentReads: this.dependentReads || undefined };
+  }
+
+  /**
+   * The collector's roots (heap/gc.ts): every module-level variable that may
+   * hold a table. Between packets nothing else is alive.
+   */
+  gcRoots() {
+    this.beginFn(GC_ROOTS, [], []);
+    for (const v of this.c.vars) {
+      const st = this.storage.get(v);
+      if (st?.kind !== 'global' || !(v.ty.m & HTAB) || repOf(v.ty) !== 'dyn') continue;
+      const [tag, val] = st.names as [string, string];
+      this.out.push({ k: 'gset', g: val, e: { k: 'helper', fn: 'h_fwd', args: [{ k: 'gget', g: tag, ty: 'i32' }, { k: 'gget', g: val, ty: 'i64' }], ty: 'i64' } });
+    }
+    this.endFn();
   }
 
   beginFn(name: string, params: { ty: WType; name: string }[], results: WType[]) {
@@ -265,6 +282,7 @@ export class Lowerer {
           case 'int': return { rep, tag: i32(TAG.int), val: i64(c.v), ty };
           case 'float': return { rep, tag: i32(TAG.float), val: un('i64.reinterpret_f64', f64(c.v), 'i64'), ty };
           case 'str': return { rep, tag: i32(TAG.str), val: constStr(this, c.v), ty };
+          case 'func': return { rep, tag: i32(TAG.func), val: i64(BigInt(c.id)), ty };
           default: throw new Error('internal: static constant in a dynamic value');
         }
       }
@@ -311,7 +329,7 @@ export class Lowerer {
       case 'bool': return kind === TRUE ? v.e : not(v.e);
       case 'view': return kind === NIL ? bin('i64.eq', v.e, i64(NIL_VIEW)) : bin('i64.ne', v.e, i64(NIL_VIEW));
       case 'dyn': {
-        const t = ({ [NIL]: TAG.nil, [FALSE]: TAG.false, [TRUE]: TAG.true, [INT]: TAG.int, [FLOAT]: TAG.float, [VIEW]: TAG.view, [STR]: TAG.str } as Record<number, number>)[kind]!;
+        const t = ({ [NIL]: TAG.nil, [FALSE]: TAG.false, [TRUE]: TAG.true, [INT]: TAG.int, [FLOAT]: TAG.float, [VIEW]: TAG.view, [STR]: TAG.str, [HTAB]: TAG.table, [FUNC]: TAG.func } as Record<number, number>)[kind]!;
         return bin('i32.eq', v.tag, i32(t));
       }
       default: return i32(1);
@@ -321,7 +339,7 @@ export class Lowerer {
   /** The payload, assuming the value is an integer / float / view. */
   intOf(v: Val): Expr {
     if (v.rep === 'int') return v.e;
-    if (v.rep === 'none') return i64(v.ty.c?.k === 'int' ? v.ty.c.v : 0n);
+    if (v.rep === 'none') return i64(v.ty.c?.k === 'int' ? v.ty.c.v : v.ty.c?.k === 'func' ? BigInt(v.ty.c.id) : 0n);
     if (v.rep === 'dyn') return v.val;
     return i64(0n);
   }
@@ -380,7 +398,7 @@ export class Lowerer {
   /** Errors unless the value is a view; returns the (non-nil) packed view. */
   needView(v: Val, node: L.Expression, what: string): Expr {
     const k = this.keep(v);
-    for (const kind of [NIL, FALSE, TRUE, INT, FLOAT, STR]) {
+    for (const kind of [NIL, FALSE, TRUE, INT, FLOAT, STR, HTAB, FUNC]) {
       if (k.ty.m & kind)
         this.guard(this.isKind(k, kind), this.site(node, `attempt to ${what} a ${luaTypeName(kind)} value${this.varInfo(node)}`));
     }
@@ -501,8 +519,7 @@ export class Lowerer {
         if (e.operator === 'not') return { rep: 'bool', e: not(this.condition(e.argument)), ty: a.ty };
         if (e.operator === '#') {
           const v = this.expr(e.argument);
-          const def = v.ty.c?.k === 'table' ? this.c.tables[v.ty.c.id] : undefined;
-          if (def?.mutable) return lowerSequenceLength(this, def);
+          if (v.ty.m & HTAB) return lowerHeapLen(this, v, e.argument);
           if (v.ty.c?.k === 'str' || v.ty.c?.k === 'table') return { rep: 'none', ty: a.ty };
           if (v.ty.m & STR) return { rep: 'int', e: lowerStrLen(this, v, e.argument), ty: a.ty };
           const view = this.needView(v, e.argument, 'get length of');
@@ -525,12 +542,14 @@ export class Lowerer {
         const base = this.expr(e.base);
         const v = e.base.type === 'Identifier' ? this.c.ann.get(e.base)?.var : undefined;
         const known = v ? this.lens.get(v) ?? 0 : 0;
+        if (base.ty.m & HTAB) return lowerHeapRead(this, e, base, a.ty);
         if (base.ty.m & VIEW) return this.field(this.needView(base, e.base, 'index'), a.field ?? null, a.ty, known);
-        const def = base.ty.c?.k === 'table' ? this.c.tables[base.ty.c.id] : undefined;
-        if (def?.mutable) return lowerMutableRead(this, def, { rep: 'none', ty: constTy({ k: 'str', v: e.identifier.name }) }, a.ty, e);
         return { rep: 'none', ty: a.ty };
       }
-      case 'IndexExpression': return this.tableIndex(e, a.ty);
+      case 'IndexExpression':
+        if (this.ann(e.base).ty.m & HTAB) return lowerHeapRead(this, e, this.expr(e.base), a.ty);
+        return this.tableIndex(e, a.ty);
+      case 'TableConstructorExpression': return a.ty.m & HTAB ? lowerHeapTable(this, e, a.ty) : { rep: 'none', ty: a.ty };
       case 'CallExpression': case 'TableCallExpression': case 'StringCallExpression': return this.call(e, a);
       default: return { rep: 'none', ty: a.ty };
     }

@@ -26,7 +26,7 @@ async function records(path: string): Promise<CaptureRecord[]> {
 }
 
 // a function stored in a table keeps it on the Lua engine (mutable tables of numbers compile)
-const STATEFUL = 'local t = {}\nfunction filter(pkt)\n  t.n = (t.n or 0) + 1; t.f = filter\n  return t.n % 2 == 0\nend\n';
+const STATEFUL = 'local t = {}\nfunction filter(pkt)\n  t.n = (t.n or 0) + 1; t.f = string\n  return t.n % 2 == 0\nend\n';
 
 describe('loadFilter / PacketFilter', () => {
   it('JIT-compiles a script and matches a real capture packet by packet and in bulk (tshark-checked counts)', async () => {

@@ -30,8 +30,7 @@ describe('luapf check', () => {
   it('lists every reason with line:col when the script is outside the subset', () => {
     const script = join(tmp, 'closure.lua');
     writeFileSync(script, [
-      'local n = 0',
-      'local function counter() return function() n = n + 1 return n end end',
+      'local function counter() local n = 0 return function() n = n + 1 return n end end',
       'function filter(pkt)',
       '  return setmetatable({}, {}) ~= nil',
       'end',

@@ -88,7 +88,8 @@ end`;
     const mutated = `local L = { 'a' }
 L[2] = 'b'
 function filter(pkt) for _, v in ipairs(L) do if tostring(pkt) == v then return false end end return true end`;
-    expect(engine(mutated)).toBe('lua');
+    // changed: a run-time table, whose ipairs order is Lua's
+    expect(engine(mutated)).toBe('wasm');
   });
 
   it('#t of a constant sequence is a constant; of a table with holes it stays interpreted', async () => {

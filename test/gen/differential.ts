@@ -51,6 +51,8 @@ export interface DiffOptions {
   name?: string;
   fuel?: number;
   optimize?: number;
+  /** the compiled module's heap semispace (compile option heapMemory): small ones collect often */
+  heapMemory?: number;
 }
 
 /** Compiles `source`, runs it on both engines (each packet `times` times) and compares. */
@@ -59,7 +61,7 @@ export async function differential(source: string, packets: readonly Uint8Array[
   const fuel = opts.fuel ?? 1_000_000;
   let wasmBytes: Uint8Array;
   try {
-    const r = await compile(source, { file: name, fuel, optimize: opts.optimize });
+    const r = await compile(source, { file: name, fuel, optimize: opts.optimize, heapMemory: opts.heapMemory });
     if (!r.ok) {
       // a failure past the checker is a compiler bug, not a script outside the subset
       if (r.stage === 'ir' || r.stage === 'wasm') return { kind: 'crash', engine: 'compiler', message: r.reasons.join('\n') };

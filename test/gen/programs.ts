@@ -58,12 +58,28 @@ export interface GenFeatures {
   nanFor: boolean;
   /** `x ^ k` with any base (else the base goes through math.abs, so it is never -0.0) */
   powNegZero: boolean;
+  /**
+   * run-time tables kept in module state (compiler/heap/): an integer map N, a
+   * map M of mixed values (numbers, booleans, strings from the packet, tables),
+   * a sequence Q (table.insert / table.remove at positions), a record R with a
+   * nested sequence; stores, reads (unions defaulted with `or`), `#`, and
+   * order-independent pairs / ipairs loops
+   */
+  tables: boolean;
 }
 
 export const DEFAULT_FEATURES: GenFeatures = {
   floatMod: false, powAny: false, oddLittle: false, mixedFor: false, functions: true, loops: true, segments: true,
-  orDefault: false, ternary: false, nanFor: false, powNegZero: false,
+  orDefault: false, ternary: false, nanFor: false, powNegZero: false, tables: true,
 };
+
+/** the module-level tables of the `tables` feature */
+const TABLES_INIT = [
+  'local N = {}', 'local M = {}', 'local Q = {}', "local R = { n = 0, tag = 'a', sub = { 1, 2 } }", 'R.n = 0',
+  // function values: picked from a table by a computed key, passed to a function that calls them
+  'local F = { function(a, b) return a + b end, function(a, b) return (a ~ b) * 3 end, function(a, b) return a - b * 2 end }',
+  'local function apply(f, a, b) return f(a, b) end',
+].join('\n');
 
 // ---- literals -----------------------------------------------------------------
 
@@ -217,6 +233,16 @@ class ExprGen {
     if (s.fns.length) {
       ops.push({ arbitrary: fc.tuple(fc.constantFrom(...s.fns), i, i).map(([fn, x, y]) => `${fn}(${x}, ${y})`), weight: 2 });
     }
+    if (this.f.tables && s.pkt) {
+      ops.push(
+        { arbitrary: i.map((x) => `(N[${x} % 16] or 0)`), weight: 2 },
+        { arbitrary: fc.constantFrom('#Q', 'R.n', '#R.sub', '(Q[1] or 0)', '(R.sub[#R.sub] or 0)'), weight: 2 },
+        { arbitrary: fc.tuple(i, i, i).map(([k, x, y]) => `F[(${k}) % 3 + 1](${x}, ${y})`), weight: 1 },
+        { arbitrary: fc.tuple(i, i, i).map(([k, x, y]) => `apply(F[(${k}) % 3 + 1], ${x}, ${y})`), weight: 1 },
+      );
+      // a key that may miss: calling nil is an error
+      if (this.wild) ops.push({ arbitrary: fc.tuple(i, i).map(([k, x]) => `F[(${k}) % 5](${x}, 1)`), weight: 1 });
+    }
     return fc.oneof(...ops);
   }
 
@@ -269,6 +295,15 @@ class ExprGen {
     if (s.pkt && this.f.segments) {
       ops.push({ arbitrary: fc.tuple(i, i, fc.constantFrom('==', '~=')).map(([o, n, op]) => `(pkt:segment(${o}, ${n}) ${op} nil)`), weight: 1 });
     }
+    if (this.f.tables && s.pkt) {
+      // M's values are a union: comparisons pick by the run-time tag
+      ops.push(
+        { arbitrary: fc.tuple(i, fc.constantFrom('==', '~='), fc.oneof(i, fl, fc.constantFrom("'a'", 'true', 'nil', 'R', 'R.sub'))).map(([k, op, v]) => `(M[${k} % 8] ${op} ${v})`), weight: 2 },
+        { arbitrary: i.map((k) => `(M[${k} % 8] == tostring(pkt):sub(1, 2))`), weight: 1 },
+        { arbitrary: fc.constantFrom("(R.tag == 'a')", '(R.tag < tostring(pkt))', '(N[0] == nil)'), weight: 1 },
+        { arbitrary: fc.tuple(i, i).map(([k, j]) => `(F[(${k}) % 3 + 1] == F[(${j}) % 3 + 1])`), weight: 1 },
+      );
+    }
     return fc.oneof(...ops);
   }
 }
@@ -295,8 +330,28 @@ function stmtArb(g: ExprGen, f: GenFeatures, s: Scope, depth: number): fc.Arbitr
     { arbitrary: fc.tuple(fc.constantFrom(...s.ints), fc.integer({ min: 1, max: LAYOUTS }), fc.constantFrom(...FIELDS))
       .map(([v, l, fd]) => `do\n  local t = pkt:layout(L${l}).${fd}\n  if t ~= nil then ${v} = t end\nend`), weight: 3 },
   ];
+  if (f.tables && s.pkt) {
+    const key = e('int', 1).map((k) => `(${k}) % 8`);
+    const mval = fc.oneof(e('int', 1), e('float', 1), e('bool', 1), fc.constantFrom("'a'", "'b'", 'tostring(pkt):sub(1, 2)', '{ #pkt }', 'R.sub', 'nil'));
+    opts.push(
+      { arbitrary: fc.tuple(e('int', 1), e('int', 1)).map(([k, x]) => `N[(${k}) % 16] = ${x}`), weight: 2 },
+      { arbitrary: e('int', 1).map((k) => `N[(${k}) % 16] = nil`), weight: 1 },
+      { arbitrary: fc.tuple(key, mval).map(([k, x]) => `M[${k}] = ${x}`), weight: 2 },
+      { arbitrary: e('int', 1).map((x) => `if #Q < 64 then table.insert(Q, ${x}) end`), weight: 1 },
+      { arbitrary: fc.tuple(e('int', 1), e('int', 0)).map(([x, p]) => `if #Q < 64 then table.insert(Q, (${p}) % (#Q + 1) + 1, ${x}) end`), weight: 1 },
+      { arbitrary: fc.constantFrom('table.remove(Q)', 'table.remove(Q, 1)', 'if #Q > 2 then table.remove(Q, 2) end'), weight: 1 },
+      { arbitrary: e('int', 1).map((x) => `R.n = R.n + ${x}\nif #R.sub < 32 then R.sub[#R.sub + 1] = ${x} end`), weight: 1 },
+      { arbitrary: fc.constantFrom("R.tag = tostring(pkt):sub(2, 4)", "R.tag = 'a'"), weight: 1 },
+      // order-independent traversals: xor and counts do not depend on pairs' order
+      { arbitrary: fc.constantFrom(...s.ints).map((v) => `for k, x in pairs(N) do ${v} = ${v} ~ (k * x) end`), weight: 1 },
+      { arbitrary: fc.constantFrom(...s.ints).map((v) => `for k, x in pairs(M) do if x == true or x == 'a' then ${v} = ${v} + 1 end end`), weight: 1 },
+      { arbitrary: fc.constantFrom(...s.ints).map((v) => `for i, x in ipairs(Q) do ${v} = ${v} * 3 + x * i end`), weight: 1 },
+    );
+  }
   if (g.wild) {
     opts.push(
+      // float keys: normalised when integral, NaN an error on store
+      { arbitrary: fc.tuple(e('float', 1), e('int', 1)).map(([k, x]) => (f.tables && s.pkt ? `M[${k}] = ${x}` : 'do end')), weight: 1 },
       { arbitrary: fc.tuple(e('bool', 1), fc.constantFrom("error('boom')", "assert(false, 'no')")).map(([c, x]) => `if ${c} then ${x} end`), weight: 1 },
       { arbitrary: e('bool', 1).map((c) => `assert(${c}, 'assert')`), weight: 1 },
     );
@@ -384,6 +439,7 @@ export function programArb(features: Partial<GenFeatures> = {}, maxChecks = 6): 
       ...layouts.map((l, i) => `local L${i + 1} = ${l}`),
       `local s1, s2, g1 = ${s[0]}, ${s[1]}, ${s[2]}`,
       'local n = -1',
+      ...(f.tables ? [TABLES_INIT] : []),
     ];
     if (f.functions) {
       out.push(
